@@ -1,0 +1,13 @@
+{#
+  The date the customer base is computed at (exclusive): var as_of_date, or
+  the day after the last invoice of the ledger.
+#}
+{% macro as_of_date() %}
+    {% if var('as_of_date') %}
+        {{ return("cast(" ~ dbt.string_literal(var('as_of_date')) ~ " as date)") }}
+    {% endif %}
+    {{ return(
+        "(select cast(" ~ dbt.dateadd('day', 1, 'max(invoice_date)') ~ " as date)"
+        ~ " from " ~ ref('int_invoice_lines_classified') ~ ")"
+    ) }}
+{% endmacro %}

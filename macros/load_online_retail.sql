@@ -1,0 +1,301 @@
+{#
+  Extract-and-load step, run as on-run-start: reads the raw Online Retail file
+  (CSV, gzipped CSV or UCI's xlsx) with DuckDB into the source table
+  raw.invoice_lines, one row per line of the file, typed. It stops the build
+  with an error naming the file, the column and the line on anything it
+  cannot read, so that no line is dropped silently. A file that has not
+  changed since the last load (same path, size and modification time) is not
+  read again.
+#}
+
+{% macro load_online_retail() %}
+    {{ return(adapter.dispatch('load_online_retail')()) }}
+{% endmacro %}
+
+{% macro default__load_online_retail() %}
+    {# Other targets read the raw table that a DuckDB load wrote. #}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro duckdb__load_online_retail() %}
+    {% if not execute or not var('load_raw', true) %}
+        {{ return('') }}
+    {% endif %}
+    {% set file = online_retail_raw_file() %}
+    {% set fingerprint = run_query(
+        "select size, cast(last_modified as varchar) from read_blob("
+        ~ online_retail_quote(file) ~ ")"
+    ).rows[0] %}
+    {% do run_query("create schema if not exists raw") %}
+    {% do run_query(
+        "create table if not exists raw.invoice_line_loads ("
+        ~ " source_file varchar, file_size bigint, file_modified_at varchar,"
+        ~ " date_format varchar, encoding varchar, lines bigint,"
+        ~ " loaded_at timestamp)"
+    ) %}
+    {% set unchanged = run_query(
+        "select count(*) from raw.invoice_line_loads"
+        ~ " where source_file = " ~ online_retail_quote(file)
+        ~ " and file_size = " ~ fingerprint[0]
+        ~ " and file_modified_at = " ~ online_retail_quote(fingerprint[1])
+        ~ " and loaded_at = (select max(loaded_at) from raw.invoice_line_loads)"
+        ~ " and exists (select 1 from information_schema.tables"
+        ~ " where table_schema = 'raw' and table_name = 'invoice_lines')"
+    ).rows[0][0] > 0 %}
+    {% if unchanged and not var('raw_reload', false) %}
+        {{ log("Raw file " ~ file ~ " unchanged since its last load: not read again.", info=true) }}
+        {{ return('') }}
+    {% endif %}
+
+    {% if fingerprint[0] == 0 %}
+        {{ exceptions.raise_compiler_error("Raw file " ~ file ~ " is empty (0 bytes).") }}
+    {% endif %}
+    {% set encoding = online_retail_read_text(file) %}
+    {% set date_format = online_retail_check_columns(file) %}
+    {% do online_retail_check_values(file, date_format) %}
+
+    {% do run_query(
+        "create or replace table raw.invoice_lines as select "
+        ~ online_retail_typed_columns(date_format)
+        ~ ", " ~ online_retail_quote(file) ~ " as source_file"
+        ~ " from online_retail_text order by rowid"
+    ) %}
+    {% set lines = run_query("select count(*) from raw.invoice_lines").rows[0][0] %}
+    {% do run_query(
+        "insert into raw.invoice_line_loads values ("
+        ~ online_retail_quote(file) ~ ", " ~ fingerprint[0] ~ ", "
+        ~ online_retail_quote(fingerprint[1]) ~ ", "
+        ~ online_retail_quote(date_format) ~ ", "
+        ~ online_retail_quote(encoding) ~ ", " ~ lines ~ ", current_timestamp)"
+    ) %}
+    {{ log("Loaded " ~ lines ~ " lines from " ~ file ~ " (" ~ encoding
+        ~ ", dates as " ~ date_format ~ ").", info=true) }}
+    {{ return('') }}
+{% endmacro %}
+
+
+{% macro online_retail_quote(value) %}
+    {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
+{% endmacro %}
+
+
+{#
+  The file that var('raw_path') or INSIDERS_RAW_PATH names; a folder must hold
+  exactly one .csv, .csv.gz or .xlsx file.
+#}
+{% macro online_retail_raw_file() %}
+    {% set configured = var('raw_path', env_var('INSIDERS_RAW_PATH', 'data/raw')) %}
+    {% set matches = run_query(
+        "select file from glob(" ~ online_retail_quote(configured) ~ ") order by file"
+    ).columns[0].values() %}
+    {% if matches | length == 0 %}
+        {% set matches = run_query(
+            "select file from glob(" ~ online_retail_quote(configured ~ '/*') ~ ")"
+            ~ " where regexp_matches(lower(file), '\\.(csv|csv\\.gz|xlsx)$')"
+            ~ " order by file"
+        ).columns[0].values() %}
+    {% endif %}
+    {% if matches | length == 0 %}
+        {{ exceptions.raise_compiler_error(
+            "No raw file at '" ~ configured ~ "'. Set INSIDERS_RAW_PATH (or the var"
+            ~ " raw_path) to the Online Retail file (.csv, .csv.gz or .xlsx), or run"
+            ~ " `make data` to download UCI's copy into data/raw/."
+        ) }}
+    {% elif matches | length > 1 %}
+        {{ exceptions.raise_compiler_error(
+            "More than one raw file at '" ~ configured ~ "': " ~ (matches | join(', '))
+            ~ ". Keep one, or point INSIDERS_RAW_PATH at the one to load."
+        ) }}
+    {% endif %}
+    {{ return(matches[0]) }}
+{% endmacro %}
+
+
+{#
+  Reads every cell as text into the temp table online_retail_text. CSV is read
+  as UTF-8, or as ISO-8859-1 when it is not valid UTF-8 (var raw_encoding
+  forces one); any line DuckDB cannot split stops the load with its number.
+#}
+{% macro online_retail_read_text(file) %}
+    {% if file.lower().endswith('.xlsx') %}
+        {% do run_query("load excel") %}
+        {% do run_query(
+            "create or replace temp table online_retail_text as select * from read_xlsx("
+            ~ online_retail_quote(file) ~ ", all_varchar = true, header = true)"
+        ) %}
+        {{ return('xlsx') }}
+    {% endif %}
+    {% set configured = var('raw_encoding', 'auto') %}
+    {% for encoding in (['utf-8', 'latin-1'] if configured == 'auto' else [configured]) %}
+        {% do run_query("drop table if exists online_retail_rejects") %}
+        {% do run_query("drop table if exists online_retail_scans") %}
+        {% do run_query(
+            "create or replace temp table online_retail_text as select * from read_csv("
+            ~ online_retail_quote(file) ~ ", all_varchar = true, header = true,"
+            ~ " encoding = " ~ online_retail_quote(encoding) ~ ", store_rejects = true,"
+            ~ " rejects_table = 'online_retail_rejects',"
+            ~ " rejects_scan = 'online_retail_scans')"
+        ) %}
+        {% set rejects = run_query(
+            "select line, cast(error_type as varchar), error_message, csv_line"
+            ~ " from online_retail_rejects order by line limit 3"
+        ).rows %}
+        {% set error_types = [] %}
+        {% for reject in rejects %}
+            {% do error_types.append(reject[1]) %}
+        {% endfor %}
+        {% set only_encoding = error_types | unique | list == ['INVALID ENCODING'] %}
+        {% if rejects | length == 0 %}
+            {{ return(encoding) }}
+        {% elif not (only_encoding and loop.first and not loop.last) %}
+            {% set details = [] %}
+            {% for reject in rejects %}
+                {% do details.append("line " ~ reject[0] ~ ": " ~ reject[2]
+                    ~ " [" ~ (reject[3] | string | truncate(80)) ~ "]") %}
+            {% endfor %}
+            {{ exceptions.raise_compiler_error(
+                "Raw file " ~ file ~ " cannot be read as " ~ encoding ~ " CSV: "
+                ~ (details | join('; '))
+            ) }}
+        {% endif %}
+    {% endfor %}
+{% endmacro %}
+
+
+{#
+  Checks that the eight columns of the Online Retail file are there and that
+  there is at least one line; returns the format of InvoiceDate, detected from
+  its first value unless var raw_date_format names one.
+#}
+{% macro online_retail_check_columns(file) %}
+    {% set found = run_query("describe online_retail_text").columns[0].values() %}
+    {% set missing = [] %}
+    {% for column in online_retail_columns() %}
+        {% if column not in found %}
+            {% do missing.append(column) %}
+        {% endif %}
+    {% endfor %}
+    {% if missing %}
+        {{ exceptions.raise_compiler_error(
+            "Raw file " ~ file ~ " lacks column(s) " ~ (missing | join(', '))
+            ~ ". Found: " ~ (found | join(', ')) ~ ". Expected: "
+            ~ (online_retail_columns() | join(', ')) ~ "."
+        ) }}
+    {% endif %}
+    {% set first = run_query(
+        'select rowid + 2, "InvoiceDate" from online_retail_text'
+        ~ ' where "InvoiceDate" is not null order by rowid limit 1'
+    ).rows %}
+    {% if first | length == 0 %}
+        {{ exceptions.raise_compiler_error(
+            "Raw file " ~ file ~ " has a header but no invoice lines."
+        ) }}
+    {% endif %}
+    {% set configured = var('raw_date_format', 'auto') %}
+    {% if configured != 'auto' %}
+        {{ return(configured) }}
+    {% endif %}
+    {% set shapes = [
+        ('^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}$', '%Y-%m-%d %H:%M:%S'),
+        ('^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}$', '%Y-%m-%d %H:%M'),
+        ('^\\d{1,2}/\\d{1,2}/\\d{4} \\d{1,2}:\\d{2}$', '%m/%d/%Y %H:%M'),
+        ('^\\d{1,2}-[A-Za-z]{3}-\\d{2}$', '%d-%b-%y'),
+        ('^\\d+(\\.\\d+)?$', 'excel_serial'),
+    ] %}
+    {% for pattern, date_format in shapes %}
+        {% if modules.re.match(pattern, first[0][1]) %}
+            {{ return(date_format) }}
+        {% endif %}
+    {% endfor %}
+    {{ exceptions.raise_compiler_error(
+        "Raw file " ~ file ~ ", column InvoiceDate, line " ~ first[0][0] ~ ": '"
+        ~ first[0][1] ~ "' has no known date format. Set the var raw_date_format"
+        ~ " (a strptime format such as '%d/%m/%Y %H:%M')."
+    ) }}
+{% endmacro %}
+
+
+{% macro online_retail_columns() %}
+    {{ return([
+        'InvoiceNo', 'StockCode', 'Description', 'Quantity',
+        'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'
+    ]) }}
+{% endmacro %}
+
+
+{#
+  Stops the load on the first value that cannot be typed, or a missing value
+  where one is required, naming the column, the line and the value.
+#}
+{% macro online_retail_check_values(file, date_format) %}
+    {% set checks = [
+        ('InvoiceNo', 'is missing', '"InvoiceNo" is null'),
+        ('StockCode', 'is missing', '"StockCode" is null'),
+        ('Quantity', 'is not a whole number',
+            'try_cast("Quantity" as decimal(18, 3)) is distinct from'
+            ~ ' round(try_cast("Quantity" as decimal(18, 3)))'
+            ~ ' or try_cast("Quantity" as decimal(18, 3)) is null'),
+        ('InvoiceDate', 'is not a date in the format ' ~ date_format,
+            online_retail_parse_date('"InvoiceDate"', date_format) ~ ' is null'),
+        ('UnitPrice', 'is not a number',
+            'try_cast("UnitPrice" as decimal(18, 3)) is null'),
+        ('CustomerID', 'is not a whole number', '"CustomerID" is not null and ('
+            ~ 'try_cast("CustomerID" as decimal(18, 3)) is distinct from'
+            ~ ' round(try_cast("CustomerID" as decimal(18, 3)))'
+            ~ ' or try_cast("CustomerID" as decimal(18, 3)) is null)'),
+    ] %}
+    {% set queries = [] %}
+    {% for column, problem, condition in checks %}
+        {% do queries.append(
+            "select " ~ loop.index ~ " as check_order, count(*) as bad_lines,"
+            ~ " min(rowid) + 2 as first_line,"
+            ~ ' arg_min(coalesce("' ~ column ~ '", \'\'), rowid) as first_value'
+            ~ " from online_retail_text where " ~ condition
+        ) %}
+    {% endfor %}
+    {% set bad = run_query(
+        "select * from (" ~ (queries | join(" union all ")) ~ ")"
+        ~ " where bad_lines > 0 order by check_order"
+    ).rows %}
+    {% if bad | length > 0 %}
+        {% set details = [] %}
+        {% for check in bad %}
+            {% set column, problem = checks[check[0] - 1][0], checks[check[0] - 1][1] %}
+            {% do details.append(
+                "column " ~ column ~ ", line " ~ check[2] ~ ": '" ~ check[3] ~ "' "
+                ~ problem ~ " (" ~ check[1] ~ " line(s) like this)"
+            ) %}
+        {% endfor %}
+        {{ exceptions.raise_compiler_error(
+            "Raw file " ~ file ~ ": " ~ (details | join("; "))
+        ) }}
+    {% endif %}
+{% endmacro %}
+
+
+{% macro online_retail_parse_date(column, date_format) %}
+    {% if date_format == 'excel_serial' %}
+        {# Excel stores a day count from 1899-12-30; round to the second. #}
+        {{ return(
+            "timestamp '1899-12-30' + to_seconds(round(try_cast("
+            ~ column ~ " as double) * 86400))"
+        ) }}
+    {% endif %}
+    {{ return("try_strptime(" ~ column ~ ", " ~ online_retail_quote(date_format) ~ ")") }}
+{% endmacro %}
+
+
+{% macro online_retail_typed_columns(date_format) %}
+    {{ return(
+        'rowid + 1 as line_number,'
+        ~ ' "InvoiceNo" as invoice_no,'
+        ~ ' "StockCode" as stock_code,'
+        ~ ' "Description" as description,'
+        ~ ' cast(cast("Quantity" as decimal(18, 3)) as integer) as quantity,'
+        ~ ' cast(' ~ online_retail_parse_date('"InvoiceDate"', date_format)
+        ~ ' as timestamp) as invoice_date,'
+        ~ ' cast("UnitPrice" as decimal(18, 3)) as unit_price,'
+        ~ ' cast(cast("CustomerID" as decimal(18, 3)) as integer) as customer_id,'
+        ~ ' "Country" as country'
+    ) }}
+{% endmacro %}

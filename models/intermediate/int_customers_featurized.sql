@@ -1,0 +1,1 @@
+{{ customer_base(as_of_date()) }}

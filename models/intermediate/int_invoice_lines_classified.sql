@@ -1,0 +1,112 @@
+{#
+  The ledger: every raw line gets exactly one disposition (sale, return or
+  rejected) and, when rejected, the first cleaning rule that rejects it.
+  Rules come from the active profile (macro ledger_rule, var profile).
+#}
+with invoice_lines as (
+
+    select * from {{ ref('stg_online_retail__invoice_lines') }}
+
+),
+
+non_product_stock_codes as (
+
+    select stock_code from {{ ref('non_product_stock_codes') }}
+    where {{ ledger_rule('non_product_rule') }}
+
+),
+
+-- Seed profile only: each guest invoice becomes a customer from 19000 on.
+guest_invoices as (
+
+    select
+        invoice_no,
+        18999 + row_number() over (order by min(line_number)) as synthetic_customer_id
+    from invoice_lines
+    where is_guest
+    group by invoice_no
+
+),
+
+numbered as (
+
+    select
+        invoice_lines.*,
+        non_product_stock_codes.stock_code is not null as is_non_product,
+        row_number() over (
+            partition by
+                invoice_lines.invoice_no,
+                invoice_lines.stock_code,
+                invoice_lines.description,
+                invoice_lines.quantity,
+                invoice_lines.invoiced_at,
+                invoice_lines.unit_price,
+                invoice_lines.customer_id,
+                invoice_lines.country
+            order by invoice_lines.line_number
+        ) as occurrence
+
+    from invoice_lines
+    left join non_product_stock_codes
+        on invoice_lines.stock_code = non_product_stock_codes.stock_code
+
+),
+
+reasoned as (
+
+    select
+        numbered.*,
+        case
+            when is_non_product then 'non_product_stock_code'
+            when unit_price < {{ ledger_rule('min_unit_price') }}
+                then 'below_price_floor'
+            when {{ in_list('country', ledger_rule('excluded_countries')) }}
+                then 'excluded_country'
+            when {{ in_list('customer_id', ledger_rule('excluded_customer_ids')) }}
+                then 'excluded_customer'
+            {% if ledger_rule('duplicate_lines') == 'reject' %}
+                when occurrence > 1 then 'duplicate_line'
+            {% endif %}
+            when quantity = 0 then 'zero_quantity'
+            when is_cancellation and quantity > 0
+                then 'cancellation_with_positive_quantity'
+        end as rejection_reason
+
+    from numbered
+
+),
+
+final as (
+
+    select
+        reasoned.line_number,
+        reasoned.invoice_no,
+        reasoned.stock_code,
+        reasoned.description,
+        reasoned.quantity,
+        reasoned.invoiced_at,
+        reasoned.invoice_date,
+        reasoned.unit_price,
+        {% if ledger_rule('guest_lines') == 'synthetic_ids' %}
+            coalesce(reasoned.customer_id, guest_invoices.synthetic_customer_id)
+        {% else %}
+            reasoned.customer_id
+        {% endif %} as customer_id,
+        reasoned.is_guest,
+        reasoned.country,
+        reasoned.line_revenue,
+        reasoned.occurrence > 1 as is_duplicate,
+        case
+            when reasoned.rejection_reason is not null then 'rejected'
+            when reasoned.quantity < 0 then 'return'
+            else 'sale'
+        end as disposition,
+        reasoned.rejection_reason
+
+    from reasoned
+    left join guest_invoices
+        on reasoned.invoice_no = guest_invoices.invoice_no
+
+)
+
+select * from final

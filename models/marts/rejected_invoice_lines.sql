@@ -1,0 +1,26 @@
+with invoice_lines as (
+
+    select * from {{ ref('fct_invoice_lines') }}
+
+),
+
+final as (
+
+    select
+        line_number,
+        rejection_reason,
+        invoice_no,
+        stock_code,
+        description,
+        quantity,
+        invoiced_at,
+        unit_price,
+        customer_id,
+        country,
+        revenue
+    from invoice_lines
+    where disposition = 'rejected'
+
+)
+
+select * from final
