@@ -60,7 +60,7 @@ sales as (
         cast(sum(line_revenue) as decimal(18, 3)) as gross_revenue,
         count(distinct invoice_no) as invoices,
         count(*) as purchase_lines,
-        sum(quantity) as items,
+        cast(sum(quantity) as bigint) as items,
         count(distinct stock_code) as distinct_products
     from kept_lines
     where disposition = 'sale'
@@ -72,7 +72,7 @@ returns as (
 
     select
         customer_id,
-        -sum(quantity) as returned_items,
+        cast(-sum(quantity) as bigint) as returned_items,
         cast(-sum(line_revenue) as decimal(18, 3)) as returned_revenue
     from kept_lines
     where disposition = 'return'
@@ -88,6 +88,10 @@ features as (
         sales.last_purchase_date,
         sales.gross_revenue,
         coalesce(returns.returned_revenue, 0) as returned_revenue,
+        cast(
+            sales.gross_revenue - coalesce(returns.returned_revenue, 0)
+            as decimal(18, 3)
+        ) as net_revenue,
         {{ dbt.datediff('sales.last_purchase_date', as_of_date, 'day') }} - 1
             as recency_days,
         sales.invoices,
@@ -162,6 +166,7 @@ select
     last_purchase_date,
     gross_revenue,
     returned_revenue,
+    net_revenue,
     recency_days,
     invoices,
     purchase_lines,
