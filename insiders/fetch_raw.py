@@ -166,9 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m insiders.fetch_raw",
         description="Make sure the raw Online Retail file is in DEST, downloading UCI's copy if not.",
     )
-    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST, help="folder of the raw file (default: %(default)s)")
+    parser.add_argument("--dest", type=Path, default=DEFAULT_DEST,
+                        help="folder of the raw file (default: %(default)s)")
     parser.add_argument("--url", default=DEFAULT_URL, help="zip to download (default: UCI's)")
-    parser.add_argument("--sha256", type=sha256_hex, help="expected SHA-256 of the zip (default: EXPECTED_SHA256)")
+    parser.add_argument("--sha256", type=sha256_hex,
+                        help="expected SHA-256 of the zip (default: EXPECTED_SHA256)")
     args = parser.parse_args(argv)
     try:
         fetch_raw(args.dest, args.url, args.sha256)

@@ -11,18 +11,40 @@ with customers as (
 ledger as (
 
     select
-        cast(sum(case when disposition = 'sale' then revenue end)
-            as decimal(18, 3)) as gross_revenue,
-        cast(-sum(case when disposition = 'return' then revenue end)
-            as decimal(18, 3)) as returned_revenue
-    from {{ ref('fct_invoice_lines') }}
+        cast(
+            sum(
+                case
+                    when
+                        invoice_lines.disposition = 'sale'
+                        then invoice_lines.revenue
+                end
+            )
+            as decimal(18, 3)
+        ) as gross_revenue,
+        cast(
+            -sum(
+                case
+                    when invoice_lines.disposition = 'return'
+                        then invoice_lines.revenue
+                end
+            )
+            as decimal(18, 3)
+        ) as returned_revenue
+    from {{ ref('fct_invoice_lines') }} as invoice_lines
     where
-        customer_id in (select customer_id from {{ ref('dim_customers') }})
-        and invoice_date < {{ as_of_date() }}
+        invoice_lines.invoice_date < {{ as_of_date() }}
+        and invoice_lines.customer_id in (
+            select dim_customers.customer_id
+            from {{ ref('dim_customers') }} as dim_customers
+        )
 
 )
 
-select *
+select
+    customers.gross_revenue,
+    customers.returned_revenue,
+    ledger.gross_revenue as ledger_gross_revenue,
+    ledger.returned_revenue as ledger_returned_revenue
 from customers
 cross join ledger
 where

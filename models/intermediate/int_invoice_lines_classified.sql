@@ -3,6 +3,9 @@
   rejected) and, when rejected, the first cleaning rule that rejects it.
   Rules come from the active profile (macro ledger_rule, var profile).
 #}
+{% set synthetic_guest_ids =
+    'true' if ledger_rule('guest_lines') == 'synthetic_ids' else 'false' %}
+
 with invoice_lines as (
 
     select * from {{ ref('stg_online_retail__invoice_lines') }}
@@ -21,7 +24,8 @@ guest_invoices as (
 
     select
         invoice_no,
-        18999 + row_number() over (order by min(line_number)) as synthetic_customer_id
+        18999
+        + row_number() over (order by min(line_number)) as synthetic_customer_id
     from invoice_lines
     where is_guest
     group by invoice_no
@@ -57,18 +61,19 @@ reasoned as (
     select
         numbered.*,
         case
-            when is_non_product then 'non_product_stock_code'
-            when unit_price < {{ ledger_rule('min_unit_price') }}
+            when numbered.is_non_product then 'non_product_stock_code'
+            when numbered.unit_price < {{ ledger_rule('min_unit_price') }}
                 then 'below_price_floor'
             when {{ in_list('country', ledger_rule('excluded_countries')) }}
                 then 'excluded_country'
-            when {{ in_list('customer_id', ledger_rule('excluded_customer_ids')) }}
-                then 'excluded_customer'
+            when {{ in_list(
+                'customer_id', ledger_rule('excluded_customer_ids')
+            ) }} then 'excluded_customer'
             {% if ledger_rule('duplicate_lines') == 'reject' %}
-                when occurrence > 1 then 'duplicate_line'
+                when numbered.occurrence > 1 then 'duplicate_line'
             {% endif %}
-            when quantity = 0 then 'zero_quantity'
-            when is_cancellation and quantity > 0
+            when numbered.quantity = 0 then 'zero_quantity'
+            when numbered.is_cancellation and numbered.quantity > 0
                 then 'cancellation_with_positive_quantity'
         end as rejection_reason
 
@@ -87,11 +92,13 @@ final as (
         reasoned.invoiced_at,
         reasoned.invoice_date,
         reasoned.unit_price,
-        {% if ledger_rule('guest_lines') == 'synthetic_ids' %}
-            coalesce(reasoned.customer_id, guest_invoices.synthetic_customer_id)
-        {% else %}
-            reasoned.customer_id
-        {% endif %} as customer_id,
+        case
+            when {{ synthetic_guest_ids }}
+                then coalesce(
+                    reasoned.customer_id, guest_invoices.synthetic_customer_id
+                )
+            else reasoned.customer_id
+        end as customer_id,
         reasoned.is_guest,
         reasoned.country,
         reasoned.line_revenue,

@@ -1,6 +1,7 @@
 """insiders.fetch_raw against a real HTTP server on 127.0.0.1, never the UCI site."""
 
 import hashlib
+import importlib
 import io
 import os
 import socket
@@ -12,8 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-from insiders import fetch_raw as fetch_raw_module
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 WORKBOOK = b"PK not really a workbook, only extracted " * 100
@@ -75,6 +74,13 @@ def server(monkeypatch):
 
 
 @pytest.fixture
+def fetch_raw_module(monkeypatch):
+    """The module itself, for the tests that patch EXPECTED_SHA256 in-process."""
+    monkeypatch.syspath_prepend(str(PROJECT_DIR))  # pytest puts only tests/pytest on sys.path
+    return importlib.import_module("insiders.fetch_raw")
+
+
+@pytest.fixture
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -102,7 +108,7 @@ def test_downloads_verifies_extracts_and_removes_the_zip(server, tmp_path):
     assert server.requests == ["/online+retail.zip"]
 
 
-def test_without_expected_checksum_prints_the_unverified_hash(server, tmp_path, monkeypatch, capsys):
+def test_without_expected_checksum_prints_the_unverified_hash(server, tmp_path, monkeypatch, capsys, fetch_raw_module):
     archive = make_zip({"Online Retail.xlsx": WORKBOOK})
     server.files["/online+retail.zip"] = archive
     monkeypatch.setattr(fetch_raw_module, "EXPECTED_SHA256", None)
@@ -127,7 +133,7 @@ def test_wrong_checksum_fails_and_leaves_nothing(server, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_module_checksum_is_enforced_when_set(server, tmp_path, monkeypatch, capsys):
+def test_module_checksum_is_enforced_when_set(server, tmp_path, monkeypatch, capsys, fetch_raw_module):
     server.files["/online+retail.zip"] = make_zip({"Online Retail.xlsx": WORKBOOK})
     monkeypatch.setattr(fetch_raw_module, "EXPECTED_SHA256", "f" * 64)
 
