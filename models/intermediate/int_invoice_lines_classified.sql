@@ -24,8 +24,9 @@ guest_invoices as (
 
     select
         invoice_no,
-        18999
-        + row_number() over (order by min(line_number)) as synthetic_customer_id
+        cast(
+            18999 + row_number() over (order by min(line_number)) as integer
+        ) as synthetic_customer_id
     from invoice_lines
     where is_guest
     group by invoice_no
