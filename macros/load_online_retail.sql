@@ -148,6 +148,7 @@
         {% if rejects | length == 0 %}
             {{ return(encoding) }}
         {% elif not (only_encoding and loop.first and not loop.last) %}
+            {% do online_retail_refuse_binary(file) %}
             {% set details = [] %}
             {% for reject in rejects %}
                 {% do details.append("line " ~ reject[0] ~ ": " ~ reject[2]
@@ -159,6 +160,20 @@
             ) }}
         {% endif %}
     {% endfor %}
+{% endmacro %}
+
+
+{# NUL bytes mean UTF-16 or a binary file, which no CSV reading mends. #}
+{% macro online_retail_refuse_binary(file) %}
+    {% if not file.lower().endswith('.gz') and run_query(
+        "select regexp_matches(hex(content[1:4096]), '^(..)*?00')"
+        ~ " from read_blob(" ~ online_retail_quote(file) ~ ")"
+    ).rows[0][0] %}
+        {{ exceptions.raise_compiler_error(
+            "Raw file " ~ file ~ " holds NUL bytes in its first 4 KiB: it is"
+            ~ " UTF-16 or not a text file. Save it as a UTF-8 or ISO-8859-1 CSV."
+        ) }}
+    {% endif %}
 {% endmacro %}
 
 

@@ -1,0 +1,42 @@
+# Two commands for a new machine: `make run` (the main job on DuckDB) and
+# `make test` (every test). Both create .venv from requirements.lock first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RAW_DIR := data/raw
+TEST_DIR := target/make-test
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_PROFILES_DIR := $(CURDIR)
+
+.PHONY: run test data lint bench clean
+
+$(BIN)/dbt: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+# The raw file: INSIDERS_RAW_PATH if set, else data/raw/ (downloaded if empty).
+data: $(BIN)/dbt
+	@if [ -n "$$INSIDERS_RAW_PATH" ]; then echo "Raw file: $$INSIDERS_RAW_PATH"; \
+	else $(BIN)/python -m insiders.fetch_raw --dest $(RAW_DIR); fi
+
+run: data
+	$(BIN)/dbt build
+
+# dbt data and unit tests on their own database, then pytest and sqlfluff.
+test: data
+	mkdir -p $(TEST_DIR)
+	INSIDERS_DUCKDB_PATH=$(TEST_DIR)/insiders.duckdb $(BIN)/dbt build --target-path $(TEST_DIR)/target
+	$(BIN)/pytest -n 2
+	$(BIN)/sqlfluff lint models tests analyses
+
+lint: $(BIN)/dbt
+	$(BIN)/sqlfluff lint models tests analyses
+
+bench: data
+	$(BIN)/python bench/benchmark.py
+
+clean:
+	rm -rf target logs insiders.duckdb
