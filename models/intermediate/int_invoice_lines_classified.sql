@@ -33,6 +33,8 @@ guest_invoices as (
 
 ),
 
+-- A duplicate repeats an earlier line of the same invoice in every column
+-- but the time, which belongs to the invoice and which some formats drop.
 numbered as (
 
     select
@@ -44,7 +46,6 @@ numbered as (
                 invoice_lines.stock_code,
                 invoice_lines.description,
                 invoice_lines.quantity,
-                invoice_lines.invoiced_at,
                 invoice_lines.unit_price,
                 invoice_lines.customer_id,
                 invoice_lines.country
