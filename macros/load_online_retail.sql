@@ -50,6 +50,7 @@
     {% if fingerprint[0] == 0 %}
         {{ exceptions.raise_compiler_error("Raw file " ~ file ~ " is empty (0 bytes).") }}
     {% endif %}
+    {% do online_retail_refuse_binary(file, fingerprint[0]) %}
     {% set encoding = online_retail_read_text(file) %}
     {% set date_format = online_retail_check_columns(file) %}
     {% do online_retail_check_values(file, date_format) %}
@@ -148,7 +149,6 @@
         {% if rejects | length == 0 %}
             {{ return(encoding) }}
         {% elif not (only_encoding and loop.first and not loop.last) %}
-            {% do online_retail_refuse_binary(file) %}
             {% set details = [] %}
             {% for reject in rejects %}
                 {% do details.append("line " ~ reject[0] ~ ": " ~ reject[2]
@@ -163,9 +163,16 @@
 {% endmacro %}
 
 
-{# NUL bytes mean UTF-16 or a binary file, which no CSV reading mends. #}
-{% macro online_retail_refuse_binary(file) %}
-    {% if not file.lower().endswith('.gz') and run_query(
+{#
+  NUL bytes mean UTF-16 or a binary file, which no CSV reading mends. DuckDB
+  reads a blob whole, so only files up to 256 MiB are checked; on larger ones
+  DuckDB's own error (which names the file) stands.
+#}
+{% macro online_retail_refuse_binary(file, size) %}
+    {% if size > 268435456 or file.lower().endswith(('.gz', '.xlsx')) %}
+        {{ return('') }}
+    {% endif %}
+    {% if run_query(
         "select regexp_matches(hex(content[1:4096]), '^(..)*?00')"
         ~ " from read_blob(" ~ online_retail_quote(file) ~ ")"
     ).rows[0][0] %}
