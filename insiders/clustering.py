@@ -1,0 +1,316 @@
+"""Customer segmentation: the plain functions behind the dbt Python models.
+
+Every function takes and returns NumPy / pandas objects, so that pytest can
+call it without dbt. Random states are always explicit.
+"""
+
+import warnings
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy.cluster.hierarchy import fcluster, linkage
+from sklearn.cluster import DBSCAN, KMeans
+from sklearn.decomposition import PCA
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.manifold import TSNE
+from sklearn.metrics import adjusted_rand_score, pairwise_distances, silhouette_score
+from sklearn.mixture import GaussianMixture
+from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
+
+# dbt runs two models at once on two cores: BLAS and OpenMP threads on top of
+# that oversubscribe the cores, and K-Means then runs 50 times slower.
+threadpool_limits(limits=1)
+
+SPACES = ("features", "tree", "tsne", "umap")
+ALGORITHMS = ("kmeans", "gmm", "hierarchical", "dbscan")
+SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler, "robust": RobustScaler}
+
+
+def feature_matrix(customers: pd.DataFrame, features: list[str], log_features: list[str], scaler: str) -> np.ndarray:
+    """The selected features, log1p-transformed where listed (negatives
+    clipped to 0), then rescaled."""
+    unknown = set(features) - set(customers.columns) or set(log_features) - set(features)
+    if unknown:
+        raise ValueError(f"unknown clustering feature(s) {sorted(unknown)}; columns: {list(customers.columns)}")
+    if scaler not in SCALERS:
+        raise ValueError(f"unknown scaler {scaler!r}; use one of {sorted(SCALERS)}")
+    values = customers[features].astype(float)
+    for column in log_features:
+        values[column] = np.log1p(values[column].clip(lower=0))
+    return SCALERS[scaler]().fit_transform(values.to_numpy())
+
+
+def embed(space: str, scaled: pd.DataFrame, target: np.ndarray, random_state: int) -> np.ndarray:
+    """2-D coordinates of each customer in one space, from the scaled features.
+
+    features: the first two principal components (for pictures only; the
+    grid clusters on all the features). tree: a random forest predicts the
+    target (gross revenue) from the features that are not revenue; customers
+    that share leaves are neighbours (Hamming distance between leaf vectors),
+    laid out by UMAP. tsne, umap: the features laid out by t-SNE or UMAP.
+    """
+    data = scaled.to_numpy(dtype=float)
+    if space == "features":
+        return PCA(n_components=2, random_state=random_state).fit_transform(data)
+    if space == "tree":
+        predictors = scaled[[column for column in scaled if not column.endswith("revenue")]].to_numpy(dtype=float)
+        forest = RandomForestRegressor(n_estimators=100, min_samples_leaf=5, random_state=random_state, n_jobs=1)
+        leaves = forest.fit(predictors, target).apply(predictors)
+        # Many customers share every leaf: spectral initialisation fails there.
+        return umap_layout(leaves, "hamming", random_state, init="random")
+    if space == "tsne":
+        return TSNE(n_components=2, init="pca", perplexity=30, max_iter=500, random_state=random_state).fit_transform(data)
+    if space == "umap":
+        return umap_layout(data, "euclidean", random_state)
+    raise ValueError(f"unknown space {space!r}; use one of {SPACES}")
+
+
+def clustering_input(space: str, scaled: pd.DataFrame, target: np.ndarray, random_state: int) -> np.ndarray:
+    """What a space clusters on: all the scaled features, or the 2-D embedding."""
+    return scaled.to_numpy(dtype=float) if space == "features" else embed(space, scaled, target, random_state)
+
+
+def embed_all(spaces: list[str], scaled: pd.DataFrame, target: np.ndarray, random_state: int) -> dict[str, np.ndarray]:
+    """embed() for every space, two processes at a time (t-SNE and UMAP are
+    single-threaded)."""
+    jobs = (delayed(embed)(space, scaled, target, random_state) for space in spaces)
+    return dict(zip(spaces, Parallel(n_jobs=2)(jobs)))
+
+
+def umap_layout(data: np.ndarray, metric: str, random_state: int, neighbours: int = 15,
+                init: str = "spectral") -> np.ndarray:
+    """UMAP on neighbours found by scikit-learn: pynndescent's index would
+    spend over a minute compiling in every new process."""
+    import umap  # Imported here: loading numba costs seconds that other spaces need not pay.
+
+    distances, indices = NearestNeighbors(n_neighbors=neighbours, metric=metric).fit(data).kneighbors(data)
+    reducer = umap.UMAP(n_neighbors=neighbours, metric=metric, precomputed_knn=(indices, distances),
+                        init=init, random_state=random_state)
+    with warnings.catch_warnings():
+        # Expected here: a fixed random state runs single-threaded, and
+        # scikit-learn's neighbours give no index for transform().
+        warnings.filterwarnings("ignore", message=".*(n_jobs value|knn_search_index).*")
+        return reducer.fit_transform(data)
+
+
+def cluster_labels(algorithm: str, data: np.ndarray, n_clusters: int | None, random_state: int,
+                   eps: float | None = None, min_samples: int | None = None) -> np.ndarray:
+    """Labels from one algorithm; DBSCAN marks noise with -1."""
+    if algorithm == "kmeans":
+        return KMeans(n_clusters=n_clusters, n_init=10, random_state=random_state).fit_predict(data)
+    if algorithm == "gmm":
+        return GaussianMixture(n_components=n_clusters, random_state=random_state).fit(data).predict(data)
+    if algorithm == "hierarchical":
+        return fcluster(linkage(data, "ward"), n_clusters, criterion="maxclust") - 1
+    if algorithm == "dbscan":
+        return DBSCAN(eps=eps, min_samples=min_samples).fit_predict(data)
+    raise ValueError(f"unknown algorithm {algorithm!r}; use one of {ALGORITHMS}")
+
+
+def silhouette(distances: np.ndarray, labels: np.ndarray) -> float | None:
+    """Silhouette from a euclidean distance matrix, over the customers that
+    are not noise; None when fewer than two clusters remain."""
+    kept = labels != -1
+    if len(np.unique(labels[kept])) < 2:
+        return None
+    return float(silhouette_score(distances[np.ix_(kept, kept)], labels[kept], metric="precomputed"))
+
+
+def dbscan_settings(data: np.ndarray, quantiles: list[float], min_samples: list[int]) -> list[tuple[float, float, int]]:
+    """(quantile, eps, min_samples): eps is the quantile of each customer's
+    distance to its min_samples-th neighbour, so that it suits every space's scale."""
+    settings = []
+    for samples in min_samples:
+        distances = NearestNeighbors(n_neighbors=samples).fit(data).kneighbors(data)[0][:, -1]
+        settings += [(q, float(np.quantile(distances, q)), samples) for q in quantiles]
+    return settings
+
+
+def model_selection(spaces: dict[str, np.ndarray], cluster_counts: range, dbscan_quantiles: list[float],
+                    dbscan_min_samples: list[int], random_state: int) -> pd.DataFrame:
+    """The grid: every space x algorithm x number of clusters (DBSCAN: x eps
+    and min_samples), with the silhouette and what was found."""
+    rows = []
+    for space, data in spaces.items():
+        distances = pairwise_distances(data)  # Once per space: every silhouette reads it.
+        tree = linkage(data, "ward")  # One Ward tree per space, cut at every k.
+
+        def fit(algorithm, k, quantile=None, eps=None, samples=None):
+            if algorithm == "hierarchical":
+                labels = fcluster(tree, k, criterion="maxclust") - 1
+            else:
+                labels = cluster_labels(algorithm, data, k, random_state, eps, samples)
+            return grid_row(space, algorithm, k, quantile, eps, samples, distances, labels)
+
+        jobs = [delayed(fit)(algorithm, k) for k in cluster_counts for algorithm in ("kmeans", "gmm", "hierarchical")]
+        jobs += [delayed(fit)("dbscan", None, *setting)
+                 for setting in dbscan_settings(data, dbscan_quantiles, dbscan_min_samples)]
+        # Threads: the work is in NumPy and scikit-learn, which release the GIL.
+        rows += Parallel(n_jobs=2, prefer="threads")(jobs)
+    return pd.DataFrame(rows)
+
+
+def grid_row(space, algorithm, k, quantile, eps, samples, distances, labels) -> dict:
+    return {
+        "space": space,
+        "algorithm": algorithm,
+        "n_clusters": k,
+        "dbscan_eps_quantile": quantile,
+        "dbscan_eps": eps,
+        "dbscan_min_samples": samples,
+        "clusters_found": int(len(np.unique(labels[labels != -1]))),
+        "noise_share": float(np.mean(labels == -1)),
+        "silhouette": silhouette(distances, labels),
+    }
+
+
+def choose_model(grid: pd.DataFrame, spaces: list[str], algorithms: list[str],
+                 min_clusters: int, max_clusters: int) -> pd.Series:
+    """The row with the best silhouette among the allowed spaces and
+    algorithms whose clusters found lie in [min_clusters, max_clusters];
+    ties go to fewer clusters."""
+    allowed = grid[
+        grid.space.isin(spaces)
+        & grid.algorithm.isin(algorithms)
+        & grid.clusters_found.between(min_clusters, max_clusters)
+        & grid.silhouette.notna()
+    ]
+    if allowed.empty:
+        raise ValueError(f"no model in the grid fits the choice rule: spaces {spaces}, algorithms {algorithms}, "
+                         f"{min_clusters} to {max_clusters} clusters")
+    return allowed.sort_values(["silhouette", "clusters_found"], ascending=[False, True]).iloc[0]
+
+
+def fit_model(choice: pd.Series, data: np.ndarray, random_state: int, sample: np.ndarray | None = None) -> np.ndarray:
+    """Labels of every customer from the chosen model, fitted on `sample`
+    (row indices; all rows when None). K-Means and GMM label the other rows
+    with predict; hierarchical and DBSCAN give each the label of its nearest
+    sampled customer."""
+    rows = np.arange(len(data)) if sample is None else sample
+    fitted = data[rows]
+    k = None if pd.isna(choice.n_clusters) else int(choice.n_clusters)
+    if choice.algorithm == "kmeans":
+        model = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit(fitted)
+        return model.predict(data)
+    if choice.algorithm == "gmm":
+        return GaussianMixture(n_components=k, random_state=random_state).fit(fitted).predict(data)
+    labels = cluster_labels(choice.algorithm, fitted, k, random_state, choice.dbscan_eps,
+                            None if pd.isna(choice.dbscan_min_samples) else int(choice.dbscan_min_samples))
+    if sample is None:
+        return labels
+    return KNeighborsClassifier(n_neighbors=1).fit(fitted, labels).predict(data)
+
+
+def rank_clusters(labels: np.ndarray, revenue: np.ndarray) -> np.ndarray:
+    """Renumbers clusters 1, 2, ... by revenue per customer, highest first,
+    so that the same data gives the same numbers on every run."""
+    frame = pd.DataFrame({"label": labels, "revenue": revenue})
+    per_customer = frame.groupby("label").revenue.mean().sort_values(ascending=False, kind="stable")
+    order = {label: rank for rank, label in enumerate(per_customer.index, start=1)}
+    return frame.label.map(order).to_numpy()
+
+
+def insider_clusters(cluster_ids: np.ndarray, max_customer_share: float) -> set[int]:
+    """The best clusters (lowest ids) while together they hold at most
+    max_customer_share of the customers; always at least cluster 1."""
+    shares = pd.Series(cluster_ids).value_counts(normalize=True).sort_index()
+    chosen = shares.index[shares.cumsum() <= max_customer_share + 1e-12]
+    return set(chosen.tolist()) | {int(shares.index[0])}
+
+
+def jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def min_pairwise_jaccard(sets: list[set]) -> float:
+    return min(jaccard(a, b) for a, b in combinations(sets, 2))
+
+
+def bootstrap_ari(choice: pd.Series, data: np.ndarray, reference: np.ndarray, resamples: int,
+                  random_state: int) -> list[float]:
+    """Adjusted Rand index between the reference labels and the labels of
+    the same model fitted on each bootstrap resample of the customers."""
+    generator = np.random.default_rng(random_state)
+    scores = []
+    for _ in range(resamples):
+        sample = generator.choice(len(data), size=len(data), replace=True)
+        scores.append(adjusted_rand_score(reference, fit_model(choice, data, random_state, sample)))
+    return scores
+
+
+def space_matrices(feature_space: pd.DataFrame, embeddings: pd.DataFrame) -> dict[str, np.ndarray]:
+    """What each space clusters on, rows in customer_id order: all scaled
+    features for `features`, the 2-D coordinates for the embeddings."""
+    feature_space = feature_space.sort_values("customer_id")
+    matrices = {"features": feature_space.drop(columns="customer_id").to_numpy(dtype=float)}
+    for space, coordinates in embeddings[embeddings.space != "features"].groupby("space"):
+        matrices[space] = coordinates.sort_values("customer_id")[["x", "y"]].to_numpy(dtype=float)
+    return matrices
+
+
+def select_insiders(scaled: pd.DataFrame, gross_revenue: np.ndarray, choice: pd.Series,
+                    max_customer_share: float, random_state: int) -> np.ndarray:
+    """The whole rule on one customer base: the chosen space, algorithm and
+    number of clusters, clusters ranked by revenue per customer, the Insiders
+    clusters. Returns a boolean mask of Insiders."""
+    data = clustering_input(choice.space, scaled, gross_revenue, random_state)
+    cluster_ids = rank_clusters(fit_model(choice, data, random_state), gross_revenue)
+    return np.isin(cluster_ids, list(insider_clusters(cluster_ids, max_customer_share)))
+
+
+def next_period_groups(insiders: np.ndarray, rfm_score: np.ndarray, gross_revenue: np.ndarray,
+                       baseline_share: float, random_state: int) -> dict[str, np.ndarray]:
+    """Insiders and the two baselines as masks over the same customers: the
+    top baseline_share by RFM score (ties by gross revenue) and a random
+    baseline_share."""
+    size = int(round(baseline_share * len(insiders)))
+    by_rfm = np.lexsort((-gross_revenue, -rfm_score))[:size]
+    randomly = np.random.default_rng(random_state).choice(len(insiders), size=size, replace=False)
+    return {
+        "insiders": insiders,
+        "rfm_top": np.isin(np.arange(len(insiders)), by_rfm),
+        "random": np.isin(np.arange(len(insiders)), randomly),
+    }
+
+
+def entry_rules(features: pd.DataFrame, is_insider: np.ndarray, max_depth: int, random_state: int) -> pd.DataFrame:
+    """Readable rules that reproduce is_insider: one row per leaf of a
+    decision tree on the original features, with the leaf's precision (share
+    of Insiders among its customers) and recall (share of all Insiders)."""
+    tree = DecisionTreeClassifier(max_depth=max_depth, random_state=random_state).fit(features, is_insider)
+    structure, leaves = tree.tree_, tree.apply(features)
+    rows = []
+
+    def walk(node, bounds):
+        if structure.children_left[node] == -1:
+            in_leaf = leaves == node
+            insiders = int(is_insider[in_leaf].sum())
+            rows.append({
+                "rule": " and ".join(describe_bound(name, low, high) for name, (low, high) in bounds.items()) or "everyone",
+                "predicts_insider": bool(tree.classes_[structure.value[node][0].argmax()]),
+                "customers": int(in_leaf.sum()),
+                "insiders": insiders,
+                "precision": insiders / in_leaf.sum(),
+                "recall": insiders / max(int(is_insider.sum()), 1),
+            })
+            return
+        name, threshold = features.columns[structure.feature[node]], float(structure.threshold[node])
+        low, high = bounds.get(name, (None, None))
+        walk(structure.children_left[node], {**bounds, name: (low, threshold if high is None else min(high, threshold))})
+        walk(structure.children_right[node], {**bounds, name: (threshold if low is None else max(low, threshold), high)})
+
+    walk(0, {})
+    frame = pd.DataFrame(rows).sort_values(["predicts_insider", "insiders"], ascending=False, ignore_index=True)
+    frame.insert(0, "rule_id", frame.index + 1)
+    return frame
+
+
+def describe_bound(name: str, low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f"{low:,.2f} < {name} <= {high:,.2f}"
+    return f"{name} > {low:,.2f}" if low is not None else f"{name} <= {high:,.2f}"

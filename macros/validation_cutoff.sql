@@ -1,0 +1,14 @@
+{#
+  The date the out-of-time validation rebuilds the customer base at: var
+  validation_cutoff, or the last invoice day minus var validation_months
+  (2011-09-09 on the real file), so that shifted data sets work too.
+#}
+{% macro validation_cutoff() %}
+    {% if var('validation_cutoff') %}
+        {{ return("cast(" ~ dbt.string_literal(var('validation_cutoff')) ~ " as date)") }}
+    {% endif %}
+    {{ return(
+        "(select cast(" ~ dbt.dateadd('month', -var('validation_months'), 'max(invoice_date)')
+        ~ " as date) from " ~ ref('int_invoice_lines_classified') ~ ")"
+    ) }}
+{% endmacro %}

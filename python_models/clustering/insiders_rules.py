@@ -1,0 +1,15 @@
+"""What makes a customer eligible: a shallow decision tree that reproduces is_insider."""
+
+from insiders.clustering import entry_rules
+
+
+def model(dbt, session):
+    features = dbt.config.get("feature_space")["features"]
+    customers = dbt.ref("int_customers_featurized").order("customer_id").df()
+    clusters = dbt.ref("customer_clusters").order("customer_id").df()
+    return entry_rules(
+        customers[features].astype(float),
+        clusters["is_insider"].to_numpy(),
+        dbt.config.get("max_depth"),
+        dbt.config.get("random_state"),
+    )

@@ -1,0 +1,74 @@
+"""Do Insiders stay the best customers? The out-of-time check and the stability of the rule."""
+
+import numpy as np
+import pandas as pd
+from insiders.clustering import (
+    bootstrap_ari,
+    feature_matrix,
+    min_pairwise_jaccard,
+    next_period_groups,
+    select_insiders,
+    space_matrices,
+)
+
+
+def model(dbt, session):
+    settings = dbt.config.get("feature_space")
+    max_share = dbt.config.get("insiders_max_customer_share")
+    random_state = dbt.config.get("random_state")
+    clusters = dbt.ref("customer_clusters").order("customer_id").df()
+    choice = dbt.ref("model_selection").df().set_index("model_id").loc[clusters["model_id"].iloc[0]]
+
+    # Out of time: the customer base at the cutoff, Insiders picked by the
+    # same rule, and what everyone spent in the months after.
+    past = dbt.ref("int_customers_featurized_at_cutoff").order("customer_id").df()
+    after = dbt.ref("int_customers_revenue_after_cutoff").df()
+    scaled_past = pd.DataFrame(
+        feature_matrix(past, settings["features"], settings["log_features"], settings["scaler"]),
+        columns=settings["features"],
+    )
+    past_revenue = past["gross_revenue"].to_numpy(dtype=float)
+    insiders_then = select_insiders(scaled_past, past_revenue, choice, max_share, random_state)
+    spent = past["customer_id"].map(after.set_index("customer_id")["revenue_after_cutoff"]).fillna(0).to_numpy(float)
+    total_after = float(after["revenue_after_cutoff"].astype(float).sum())
+    groups = next_period_groups(insiders_then, past["rfm_score"].to_numpy(), past_revenue, max_share, random_state)
+    per_customer = {name: spent[mask].mean() for name, mask in groups.items()}
+    rows = []
+    for name, mask in groups.items():
+        rows += [
+            (name, "customers", int(mask.sum()), None, None),
+            (name, "share_of_customers", mask.mean(), f"<= {max_share}" if name == "insiders" else None,
+             bool(mask.mean() <= max_share + 1e-9) if name == "insiders" else None),
+            (name, "share_of_revenue_after_cutoff", spent[mask].sum() / total_after,
+             ">= 0.5" if name == "insiders" else None,
+             bool(spent[mask].sum() / total_after >= 0.5) if name == "insiders" else None),
+            (name, "revenue_after_cutoff_per_customer", per_customer[name],
+             "> rfm_top and > random" if name == "insiders" else None,
+             bool(per_customer[name] > max(per_customer["rfm_top"], per_customer["random"]))
+             if name == "insiders" else None),
+        ]
+
+    # Stability today: other random states, and bootstrap resamples.
+    customers = dbt.ref("int_customers_featurized").order("customer_id").df()
+    feature_space = dbt.ref("customer_feature_space").order("customer_id").df()
+    revenue = customers["gross_revenue"].to_numpy(dtype=float)
+    insider_sets = [
+        set(customers["customer_id"][select_insiders(feature_space.drop(columns="customer_id"), revenue, choice,
+                                                     max_share, state)])
+        for state in dbt.config.get("random_states")
+    ]
+    spaces = space_matrices(feature_space, dbt.ref("customer_embeddings").df())
+    aris = bootstrap_ari(choice, spaces[choice.space], clusters["cluster_id"].to_numpy(),
+                         dbt.config.get("bootstrap_resamples"), random_state)
+    jaccard = min_pairwise_jaccard(insider_sets)
+    rows += [
+        ("stability", "random_state_jaccard_min", jaccard, ">= 0.9", bool(jaccard >= 0.9)),
+        ("stability", "bootstrap_ari_mean", float(np.mean(aris)), ">= 0.8", bool(np.mean(aris) >= 0.8)),
+        ("stability", "bootstrap_ari_min", float(np.min(aris)), None, None),
+    ]
+    frame = pd.DataFrame(rows, columns=["population", "measure", "value", "goal", "meets_goal"])
+    frame.insert(0, "metric", frame["population"] + "." + frame["measure"])
+    frame["value"] = frame["value"].astype(float)
+    frame["cutoff_date"] = after["cutoff_date"].iloc[0] if len(after) else None
+    frame["horizon_end_date"] = after["horizon_end_date"].iloc[0] if len(after) else None
+    return frame
