@@ -92,9 +92,9 @@ def umap_layout(data: np.ndarray, metric: str, random_state: int, neighbours: in
     reducer = umap.UMAP(n_neighbors=neighbours, metric=metric, precomputed_knn=(indices, distances),
                         init=init, random_state=random_state)
     with warnings.catch_warnings():
-        # Expected here: a fixed random state runs single-threaded, and
-        # scikit-learn's neighbours give no index for transform().
-        warnings.filterwarnings("ignore", message=".*(n_jobs value|knn_search_index).*")
+        # Expected: a fixed random state runs single-threaded, and neither
+        # transform() nor inverse_transform() is needed.
+        warnings.filterwarnings("ignore", message=".*(n_jobs value|knn_search_index|gradient function).*")
         return reducer.fit_transform(data)
 
 
@@ -265,16 +265,18 @@ def select_insiders(scaled: pd.DataFrame, gross_revenue: np.ndarray, choice: pd.
 
 def next_period_groups(insiders: np.ndarray, rfm_score: np.ndarray, gross_revenue: np.ndarray,
                        baseline_share: float, random_state: int) -> dict[str, np.ndarray]:
-    """Insiders and the two baselines as masks over the same customers: the
-    top baseline_share by RFM score (ties by gross revenue) and a random
-    baseline_share."""
+    """Insiders and the baselines as masks over the same customers: the top
+    baseline_share by RFM score (ties by gross revenue), a random
+    baseline_share, and the top by RFM score of the Insiders' own size."""
     size = int(round(baseline_share * len(insiders)))
-    by_rfm = np.lexsort((-gross_revenue, -rfm_score))[:size]
+    by_rfm = np.lexsort((-gross_revenue, -rfm_score))
     randomly = np.random.default_rng(random_state).choice(len(insiders), size=size, replace=False)
+    rows = np.arange(len(insiders))
     return {
         "insiders": insiders,
-        "rfm_top": np.isin(np.arange(len(insiders)), by_rfm),
-        "random": np.isin(np.arange(len(insiders)), randomly),
+        "rfm_top": np.isin(rows, by_rfm[:size]),
+        "random": np.isin(rows, randomly),
+        "rfm_top_same_size": np.isin(rows, by_rfm[:int(insiders.sum())]),
     }
 
 

@@ -1,0 +1,94 @@
+"""The plain functions behind the clustering models, without dbt."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from insiders import clustering
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    data, truth = make_blobs(n_samples=300, centers=[[0, 0], [6, 0], [0, 6]], cluster_std=0.5, random_state=1)
+    return data, truth
+
+
+def test_feature_matrix_logs_then_scales():
+    customers = pd.DataFrame({"gross_revenue": [0.0, np.e - 1, -5.0], "invoices": [1, 2, 3]})
+    scaled = clustering.feature_matrix(customers, ["gross_revenue", "invoices"], ["gross_revenue"], "minmax")
+    np.testing.assert_allclose(scaled, [[0, 0], [1, 0.5], [0, 1]])
+
+
+def test_feature_matrix_names_an_unknown_feature():
+    with pytest.raises(ValueError, match="unknown clustering feature"):
+        clustering.feature_matrix(pd.DataFrame({"a": [1.0]}), ["b"], [], "minmax")
+
+
+def test_grid_has_a_row_per_setting_and_finds_three_blobs(blobs):
+    data, _ = blobs
+    grid = clustering.model_selection({"features": data}, range(2, 6), [0.5, 0.9], [5], random_state=0)
+    assert len(grid) == 3 * 4 + 2
+    assert grid.silhouette.dropna().between(-1, 1).all()
+    best = clustering.choose_model(grid, ["features"], ["kmeans", "gmm", "hierarchical"], 2, 5)
+    assert best.clusters_found == 3
+
+
+def test_choice_respects_the_range_and_breaks_ties_to_fewer_clusters():
+    grid = pd.DataFrame({
+        "space": ["features"] * 4, "algorithm": ["kmeans"] * 4, "n_clusters": [2, 3, 4, 5],
+        "clusters_found": [2, 3, 4, 5], "silhouette": [0.9, 0.5, 0.5, 0.4],
+    })
+    assert clustering.choose_model(grid, ["features"], ["kmeans"], 3, 5).n_clusters == 3
+    with pytest.raises(ValueError, match="no model in the grid"):
+        clustering.choose_model(grid, ["umap"], ["kmeans"], 3, 5)
+
+
+def test_fit_on_a_sample_labels_everyone(blobs):
+    data, truth = blobs
+    sample = np.random.default_rng(0).choice(len(data), size=100, replace=False)
+    for algorithm in ("kmeans", "gmm", "hierarchical"):
+        choice = pd.Series({"algorithm": algorithm, "n_clusters": 3, "dbscan_eps": None, "dbscan_min_samples": None})
+        labels = clustering.fit_model(choice, data, 0, sample)
+        assert adjusted_rand_score(truth, labels) == 1.0, algorithm
+
+
+def test_clusters_are_numbered_by_revenue_per_customer():
+    labels = np.array([7, 7, 3, 3, 3, 9])
+    revenue = np.array([10.0, 30.0, 5.0, 5.0, 5.0, 100.0])
+    assert clustering.rank_clusters(labels, revenue).tolist() == [2, 2, 3, 3, 3, 1]
+
+
+@pytest.mark.parametrize(
+    "sizes, expected",
+    [([10, 15, 75], {1}), ([5, 10, 85], {1, 2}), ([50, 50], {1}), ([20, 80], {1})],
+)
+def test_insiders_are_the_best_clusters_within_the_share(sizes, expected):
+    cluster_ids = np.repeat(np.arange(1, len(sizes) + 1), sizes)
+    assert clustering.insider_clusters(cluster_ids, 0.2) == expected
+
+
+def test_jaccard():
+    assert clustering.jaccard({1, 2}, {2, 3}) == pytest.approx(1 / 3)
+    assert clustering.min_pairwise_jaccard([{1, 2}, {1, 2}, {1}]) == 0.5
+
+
+def test_entry_rules_reproduce_a_threshold():
+    features = pd.DataFrame({"invoices": np.arange(1, 101, dtype=float), "noise": np.zeros(100)})
+    insider = features.invoices.to_numpy() > 80
+    rules = clustering.entry_rules(features, insider, max_depth=3, random_state=0)
+    first = rules.iloc[0]
+    assert first.predicts_insider and first.rule == "invoices > 80.50"
+    assert (first.precision, first.recall, first.customers) == (1.0, 1.0, 20)
+    assert rules.customers.sum() == 100
+
+
+def test_baselines_have_the_asked_sizes():
+    rfm = np.array([15, 3, 12, 12, 4, 9, 8, 7, 6, 5])
+    revenue = np.arange(10, dtype=float)
+    insiders = np.zeros(10, dtype=bool)
+    insiders[[0, 2, 3]] = True
+    groups = clustering.next_period_groups(insiders, rfm, revenue, 0.2, random_state=0)
+    assert np.flatnonzero(groups["rfm_top"]).tolist() == [0, 3]
+    assert groups["random"].sum() == 2
+    assert np.flatnonzero(groups["rfm_top_same_size"]).tolist() == [0, 2, 3]

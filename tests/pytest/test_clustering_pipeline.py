@@ -1,0 +1,50 @@
+"""The clustering models on planted customer groups, built by the real dbt."""
+
+import pytest
+from conftest import DbtProject
+from planted_customers import write_planted_file
+from sklearn.metrics import adjusted_rand_score
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("planted")
+    groups = write_planted_file(workdir / "planted.csv")
+    project = DbtProject(workdir, workdir / "planted.csv")
+    project.run("build")
+    return project, groups
+
+
+def clusters(project):
+    return project.query("select customer_id, cluster_id, is_insider from marts.dim_customers order by customer_id")
+
+
+def test_planted_groups_are_recovered(planted):
+    project, groups = planted
+    rows = clusters(project)
+    assert len(rows) == len(groups)
+    assert adjusted_rand_score([groups[c] for c, *_ in rows], [cluster for _, cluster, _ in rows]) >= 0.9
+    insiders = {customer for customer, _, is_insider in rows if is_insider}
+    vips = {customer for customer, group in groups.items() if group == "vip"}
+    assert insiders == vips
+
+
+def test_every_output_is_built(planted):
+    project, groups = planted
+    spaces = project.query("select space, count(*) from clustering.customer_embeddings group by 1 order by 1")
+    assert spaces == [(space, len(groups)) for space in ("features", "tree", "tsne", "umap")]
+    algorithms = project.query("select algorithm, count(*) from clustering.model_selection group by 1 order by 1")
+    assert algorithms == [("dbscan", 4 * 6), ("gmm", 4 * 13), ("hierarchical", 4 * 13), ("kmeans", 4 * 13)]
+    insider_rule = project.query("select precision, recall from clustering.insiders_rules where rule_id = 1")
+    assert insider_rule[0][0] > 0.9 and insider_rule[0][1] > 0.9
+    validation = dict(project.query("select metric, value from clustering.insiders_validation"))
+    assert validation["stability.random_state_jaccard_min"] >= 0.9
+    assert validation["stability.bootstrap_ari_mean"] >= 0.8
+
+
+def test_same_data_gives_the_same_clusters(planted, tmp_path):
+    project, _ = planted
+    again = DbtProject(tmp_path, project.raw_path)
+    again.run("build", "--select", "+customer_clusters", "--indirect-selection", "cautious")
+    query = "select * from clustering.customer_clusters order by customer_id"
+    assert again.query(query) == project.query(query)
