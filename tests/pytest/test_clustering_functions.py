@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from insiders import clustering
 from sklearn.datasets import make_blobs
-from sklearn.metrics import adjusted_rand_score
+from sklearn.metrics import adjusted_rand_score, pairwise_distances, silhouette_score
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +92,16 @@ def test_baselines_have_the_asked_sizes():
     assert np.flatnonzero(groups["rfm_top"]).tolist() == [0, 3]
     assert groups["random"].sum() == 2
     assert np.flatnonzero(groups["rfm_top_same_size"]).tolist() == [0, 2, 3]
+
+
+@pytest.mark.parametrize("with_noise", [False, True])
+def test_silhouette_equals_scikit_learn(blobs, with_noise):
+    data, _ = blobs
+    labels = clustering.cluster_labels("kmeans", data, 5, random_state=0)
+    labels[:3] = 5  # A cluster of three, and a singleton below.
+    labels[3] = 6
+    if with_noise:
+        labels[10:20] = -1
+    kept = labels != -1
+    expected = silhouette_score(data[kept], labels[kept])
+    assert clustering.silhouette(pairwise_distances(data), labels) == pytest.approx(expected, abs=1e-12)
