@@ -1,11 +1,14 @@
-{# One cluster per customer: the same customers in the base, the clusters and dim_customers. #}
-with customers as (
+{#
+  One cluster per customer: the same customers in the customer base, the
+  clusters and dim_customers.
+#}
+with customer_base as (
 
     select customer_id from {{ ref('int_customers_featurized') }}
 
 ),
 
-clusters as (
+customer_clusters as (
 
     select customer_id from {{ ref('customer_clusters') }}
 
@@ -20,20 +23,21 @@ dim_customers as (
 counts as (
 
     select
-        (select count(*) from customers) as customers,
-        (select count(*) from clusters) as clustered,
+        (select count(*) from customer_base) as customers,
+        (select count(*) from customer_clusters) as clustered_customers,
         (select count(*) from dim_customers) as dim_customers,
         (
             select count(*)
-            from customers
-            inner join clusters on customers.customer_id = clusters.customer_id
-        ) as matched
+            from customer_base
+            inner join customer_clusters
+                on customer_base.customer_id = customer_clusters.customer_id
+        ) as matched_customers
 
 )
 
 select *
 from counts
 where
-    clustered != customers
+    clustered_customers != customers
     or dim_customers != customers
-    or matched != customers
+    or matched_customers != customers
