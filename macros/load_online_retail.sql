@@ -24,7 +24,7 @@
     {% set file = online_retail_raw_file() %}
     {% set fingerprint = run_query(
         "select size, cast(last_modified as varchar) from read_blob("
-        ~ online_retail_quote(file) ~ ")"
+        ~ quote_literal(file) ~ ")"
     ).rows[0] %}
     {% do run_query("create schema if not exists raw") %}
     {% do run_query(
@@ -35,9 +35,9 @@
     ) %}
     {% set unchanged = run_query(
         "select count(*) from raw.invoice_line_loads"
-        ~ " where source_file = " ~ online_retail_quote(file)
+        ~ " where source_file = " ~ quote_literal(file)
         ~ " and file_size = " ~ fingerprint[0]
-        ~ " and file_modified_at = " ~ online_retail_quote(fingerprint[1])
+        ~ " and file_modified_at = " ~ quote_literal(fingerprint[1])
         ~ " and loaded_at = (select max(loaded_at) from raw.invoice_line_loads)"
         ~ " and exists (select 1 from information_schema.tables"
         ~ " where table_schema = 'raw' and table_name = 'invoice_lines')"
@@ -58,25 +58,20 @@
     {% do run_query(
         "create or replace table raw.invoice_lines as select "
         ~ online_retail_typed_columns(date_format)
-        ~ ", " ~ online_retail_quote(file) ~ " as source_file"
+        ~ ", " ~ quote_literal(file) ~ " as source_file"
         ~ " from online_retail_text order by rowid"
     ) %}
     {% set lines = run_query("select count(*) from raw.invoice_lines").rows[0][0] %}
     {% do run_query(
         "insert into raw.invoice_line_loads values ("
-        ~ online_retail_quote(file) ~ ", " ~ fingerprint[0] ~ ", "
-        ~ online_retail_quote(fingerprint[1]) ~ ", "
-        ~ online_retail_quote(date_format) ~ ", "
-        ~ online_retail_quote(encoding) ~ ", " ~ lines ~ ", current_timestamp)"
+        ~ quote_literal(file) ~ ", " ~ fingerprint[0] ~ ", "
+        ~ quote_literal(fingerprint[1]) ~ ", "
+        ~ quote_literal(date_format) ~ ", "
+        ~ quote_literal(encoding) ~ ", " ~ lines ~ ", current_timestamp)"
     ) %}
     {{ log("Loaded " ~ lines ~ " lines from " ~ file ~ " (" ~ encoding
         ~ ", dates as " ~ date_format ~ ").", info=true) }}
     {{ return('') }}
-{% endmacro %}
-
-
-{% macro online_retail_quote(value) %}
-    {{ return("'" ~ (value | string | replace("'", "''")) ~ "'") }}
 {% endmacro %}
 
 
@@ -87,11 +82,11 @@
 {% macro online_retail_raw_file() %}
     {% set configured = var('raw_path', env_var('INSIDERS_RAW_PATH', 'data/raw')) %}
     {% set matches = run_query(
-        "select file from glob(" ~ online_retail_quote(configured) ~ ") order by file"
+        "select file from glob(" ~ quote_literal(configured) ~ ") order by file"
     ).columns[0].values() %}
     {% if matches | length == 0 %}
         {% set matches = run_query(
-            "select file from glob(" ~ online_retail_quote(configured ~ '/*') ~ ")"
+            "select file from glob(" ~ quote_literal(configured ~ '/*') ~ ")"
             ~ " where regexp_matches(lower(file), '\\.(csv|csv\\.gz|xlsx)$')"
             ~ " order by file"
         ).columns[0].values() %}
@@ -122,7 +117,7 @@
         {% do run_query("load excel") %}
         {% do run_query(
             "create or replace temp table online_retail_text as select * from read_xlsx("
-            ~ online_retail_quote(file) ~ ", all_varchar = true, header = true)"
+            ~ quote_literal(file) ~ ", all_varchar = true, header = true)"
         ) %}
         {{ return('xlsx') }}
     {% endif %}
@@ -132,8 +127,8 @@
         {% do run_query("drop table if exists online_retail_scans") %}
         {% do run_query(
             "create or replace temp table online_retail_text as select * from read_csv("
-            ~ online_retail_quote(file) ~ ", all_varchar = true, header = true,"
-            ~ " encoding = " ~ online_retail_quote(encoding) ~ ", store_rejects = true,"
+            ~ quote_literal(file) ~ ", all_varchar = true, header = true,"
+            ~ " encoding = " ~ quote_literal(encoding) ~ ", store_rejects = true,"
             ~ " rejects_table = 'online_retail_rejects',"
             ~ " rejects_scan = 'online_retail_scans')"
         ) %}
@@ -174,7 +169,7 @@
     {% endif %}
     {% if run_query(
         "select regexp_matches(hex(content[1:4096]), '^(..)*?00')"
-        ~ " from read_blob(" ~ online_retail_quote(file) ~ ")"
+        ~ " from read_blob(" ~ quote_literal(file) ~ ")"
     ).rows[0][0] %}
         {{ exceptions.raise_compiler_error(
             "Raw file " ~ file ~ " holds NUL bytes in its first 4 KiB: it is"
@@ -303,7 +298,7 @@
             ~ column ~ " as double) * 86400))"
         ) }}
     {% endif %}
-    {{ return("try_strptime(" ~ column ~ ", " ~ online_retail_quote(date_format) ~ ")") }}
+    {{ return("try_strptime(" ~ column ~ ", " ~ quote_literal(date_format) ~ ")") }}
 {% endmacro %}
 
 
