@@ -87,7 +87,8 @@ features as (
         sales.first_purchase_date,
         sales.last_purchase_date,
         sales.gross_revenue,
-        coalesce(returns.returned_revenue, 0) as returned_revenue,
+        cast(coalesce(returns.returned_revenue, 0) as decimal(18, 3))
+            as returned_revenue,
         cast(
             sales.gross_revenue - coalesce(returns.returned_revenue, 0)
             as decimal(18, 3)

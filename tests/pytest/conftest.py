@@ -32,21 +32,27 @@ class DbtProject:
         self.raw_path = raw_path
         self.database = workdir / "insiders.duckdb"
 
-    def run(self, *args: str, vars: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    project_dir = PROJECT_DIR
+
+    def command(self, *args: str, vars: dict | None = None) -> list[str]:
         command = [
             DBT, *args,
             "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
             "--target-path", str(self.workdir / "target"), "--log-path", str(self.workdir / "logs"),
         ]
-        if vars:
-            command += ["--vars", json.dumps(vars)]
-        env = dict(
+        return command + (["--vars", json.dumps(vars)] if vars else [])
+
+    def environment(self) -> dict:
+        return dict(
             os.environ,
             INSIDERS_RAW_PATH=str(self.raw_path),
             INSIDERS_DUCKDB_PATH=str(self.database),
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         )
-        result = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+
+    def run(self, *args: str, vars: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(self.command(*args, vars=vars), cwd=PROJECT_DIR, env=self.environment(),
+                                capture_output=True, text=True)
         if check and result.returncode != 0:
             raise AssertionError(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
         return result

@@ -38,4 +38,7 @@ def write_planted_file(path, seed: int = 0) -> dict[int, str]:
                         writer.writerow([invoice_no, f"P{line}{rng.integers(0, 50)}", "ITEM", 2,
                                          when.strftime("%Y-%m-%d %H:%M:%S"),
                                          f"{rng.uniform(*price) / 2:.2f}", f"{customer_id}.0", "United Kingdom"])
+                    if group == "vip" and day == days[0]:  # Postage: rejected, in no feature.
+                        writer.writerow([invoice_no, "POST", "POSTAGE", 1, when.strftime("%Y-%m-%d %H:%M:%S"),
+                                        "18.00", f"{customer_id}.0", "United Kingdom"])
     return groups
