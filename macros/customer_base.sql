@@ -163,6 +163,7 @@ segmented as (
 
 select
     customer_id,
+    {{ as_of_date }} as as_of_date,
     first_purchase_date,
     last_purchase_date,
     gross_revenue,
