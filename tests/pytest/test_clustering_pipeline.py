@@ -33,11 +33,11 @@ def test_every_output_is_built(planted):
     project, groups = planted
     spaces = project.query("select space, count(*) from clustering.customer_embeddings group by 1 order by 1")
     assert spaces == [(space, len(groups)) for space in ("features", "tree", "tsne", "umap")]
-    algorithms = project.query("select algorithm, count(*) from clustering.model_selection group by 1 order by 1")
+    algorithms = project.query("select algorithm, count(*) from marts.model_selection group by 1 order by 1")
     assert algorithms == [("dbscan", 4 * 6), ("gmm", 4 * 13), ("hierarchical", 4 * 13), ("kmeans", 4 * 13)]
-    insider_rule = project.query("select precision, recall from clustering.insiders_rules where rule_id = 1")
+    insider_rule = project.query("select precision, recall from marts.insiders_rules where rule_id = 1")
     assert insider_rule[0][0] > 0.9 and insider_rule[0][1] > 0.9
-    validation = dict(project.query("select metric, value from clustering.insiders_validation"))
+    validation = dict(project.query("select metric, value from marts.insiders_validation"))
     assert validation["stability.random_state_jaccard_min"] >= 0.9
     assert validation["stability.bootstrap_ari_mean"] >= 0.8
 
@@ -48,3 +48,12 @@ def test_same_data_gives_the_same_clusters(planted, tmp_path):
     again.run("build", "--select", "+customer_clusters", "--indirect-selection", "cautious")
     query = "select * from clustering.customer_clusters order by customer_id"
     assert again.query(query) == project.query(query)
+
+
+def test_dashboard_questions_run_on_duckdb(planted):
+    project, _ = planted
+    project.run("compile", "--select", "path:analyses")
+    questions = sorted((project.workdir / "target/compiled/insiders/analyses").glob("*.sql"))
+    assert len(questions) == 6
+    for question in questions:
+        assert project.query(question.read_text()), question.name

@@ -58,7 +58,7 @@ def test_seed_profile_reproduces_the_seed(dbt_project):
     assert customers == 5695
     assert revenue == Decimal("10104658.350")
     assert project.query("select min(customer_id) from intermediate.int_invoice_lines_classified where is_guest") == [(19000,)]
-    grid = project.query("select algorithm, n_clusters, silhouette from clustering.model_selection where space = 'features'")
+    grid = project.query("select algorithm, n_clusters, silhouette from marts.model_selection where space = 'features'")
     ours = {(algorithm, int(k)): score for algorithm, k, score in grid if k is not None}
     for algorithm, scores in SEED_SILHOUETTES.items():
         for k, seed_score in scores.items():
