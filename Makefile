@@ -10,7 +10,7 @@ TEST_DIR := target/make-test
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: run test data lint bench clean
+.PHONY: run prod test data lint bench clean
 
 $(BIN)/dbt: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ data: $(BIN)/dbt
 
 run: data
 	$(BIN)/dbt build
+
+# Production: the same build, the marts published to PostgreSQL for Metabase
+# (connection from INSIDERS_PG_* or INSIDERS_PG_DSN).
+prod: data
+	$(BIN)/dbt build --target prod
 
 # dbt data and unit tests on their own database, then pytest and sqlfluff.
 test: data
