@@ -27,7 +27,7 @@ def test_feature_matrix_names_an_unknown_feature():
 
 def test_grid_has_a_row_per_setting_and_finds_three_blobs(blobs):
     data, _ = blobs
-    grid = marts.model_selection({"features": data}, range(2, 6), [0.5, 0.9], [5], random_state=0)
+    grid = clustering.model_selection({"features": data}, range(2, 6), [0.5, 0.9], [5], random_state=0)
     assert len(grid) == 3 * 4 + 2
     assert grid.silhouette.dropna().between(-1, 1).all()
     best = clustering.choose_model(grid, ["features"], ["kmeans", "gmm", "hierarchical"], 2, 5)
