@@ -30,12 +30,12 @@ run: data
 prod: data
 	$(BIN)/dbt build --target prod
 
-# dbt data and unit tests on their own database, then pytest and sqlfluff.
+# sqlfluff, dbt data and unit tests on their own database, then pytest.
 test: data
+	$(BIN)/sqlfluff lint models tests analyses
 	mkdir -p $(TEST_DIR)
 	INSIDERS_DUCKDB_PATH=$(TEST_DIR)/insiders.duckdb $(BIN)/dbt build --target-path $(TEST_DIR)/target
 	$(BIN)/pytest -n 2
-	$(BIN)/sqlfluff lint models tests analyses
 
 lint: $(BIN)/dbt
 	$(BIN)/sqlfluff lint models tests analyses

@@ -13,10 +13,10 @@ latest_run as (
 
 select
     changes.customer_id,
-    changes.change,
+    changes.membership_change,
     changes.as_of_date,
     changes.cluster_id,
     changes.previous_cluster_id
 from changes
 inner join latest_run on changes.changed_at = latest_run.changed_at
-order by changes.change, changes.customer_id
+order by changes.membership_change, changes.customer_id

@@ -102,13 +102,18 @@ def umap_layout(data: np.ndarray, metric: str, random_state: int, neighbours: in
         return reducer.fit_transform(data)
 
 
+def centroid_model(algorithm: str, n_clusters: int, random_state: int) -> KMeans | GaussianMixture:
+    """The models that can label customers they were not fitted on."""
+    if algorithm == "kmeans":
+        return KMeans(n_clusters=n_clusters, n_init=10, random_state=random_state)
+    return GaussianMixture(n_components=n_clusters, random_state=random_state)
+
+
 def cluster_labels(algorithm: str, data: np.ndarray, n_clusters: int | None, random_state: int,
                    eps: float | None = None, min_samples: int | None = None) -> np.ndarray:
     """Labels from one algorithm; DBSCAN marks noise with -1."""
-    if algorithm == "kmeans":
-        return KMeans(n_clusters=n_clusters, n_init=10, random_state=random_state).fit_predict(data)
-    if algorithm == "gmm":
-        return GaussianMixture(n_components=n_clusters, random_state=random_state).fit(data).predict(data)
+    if algorithm in ("kmeans", "gmm"):
+        return centroid_model(algorithm, n_clusters, random_state).fit_predict(data)
     if algorithm == "hierarchical":
         return fcluster(linkage(data, "ward"), n_clusters, criterion="maxclust") - 1
     if algorithm == "dbscan":
@@ -212,11 +217,8 @@ def fit_model(choice: pd.Series, data: np.ndarray, random_state: int, sample: np
     rows = np.arange(len(data)) if sample is None else sample
     fitted = data[rows]
     k = None if pd.isna(choice.n_clusters) else int(choice.n_clusters)
-    if choice.algorithm == "kmeans":
-        model = KMeans(n_clusters=k, n_init=10, random_state=random_state).fit(fitted)
-        return model.predict(data)
-    if choice.algorithm == "gmm":
-        return GaussianMixture(n_components=k, random_state=random_state).fit(fitted).predict(data)
+    if choice.algorithm in ("kmeans", "gmm"):
+        return centroid_model(choice.algorithm, k, random_state).fit(fitted).predict(data)
     labels = cluster_labels(choice.algorithm, fitted, k, random_state, choice.dbscan_eps,
                             None if pd.isna(choice.dbscan_min_samples) else int(choice.dbscan_min_samples))
     if sample is None:

@@ -31,7 +31,7 @@ final as (
 
     select
         customer_id,
-        case when is_insider then 'joined' else 'left' end as change,
+        case when is_insider then 'joined' else 'left' end as membership_change,
         as_of_date,
         changed_at,
         cluster_id,

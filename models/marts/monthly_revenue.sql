@@ -17,8 +17,9 @@ customers as (
 segmented as (
 
     select
-        cast({{ dbt.date_trunc('month', 'invoice_lines.invoice_date') }} as date)
-            as revenue_month,
+        cast(
+            {{ dbt.date_trunc('month', 'invoice_lines.invoice_date') }} as date
+        ) as revenue_month,
         case
             when invoice_lines.customer_id is null then 'Guests'
             when customers.is_insider then 'Insiders'

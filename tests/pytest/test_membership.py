@@ -16,7 +16,7 @@ def test_joiners_and_leavers_match_a_direct_comparison(tmp_path):
     after = dict(project.query(INSIDERS))
 
     changes = project.query(
-        f"select customer_id, change, as_of_date from marts.insiders_membership_changes "
+        f"select customer_id, membership_change, as_of_date from marts.insiders_membership_changes "
         f"where changed_at > '{first_run}'"
     )
     joined = {customer for customer, is_insider in after.items() if is_insider and not before.get(customer, False)}
