@@ -22,18 +22,24 @@ def model(dbt, session):
     # Out of time: the customer base at the cutoff, Insiders picked by the
     # same rule, and what everyone spent in the months after.
     past = dbt.ref("int_customers_featurized_at_cutoff").order("customer_id").df()
-    after = dbt.ref("int_customers_revenue_after_cutoff").df()
+    after = dbt.ref("int_customers_revenue_around_cutoff").df()
     scaled_past = pd.DataFrame(
         feature_matrix(past, settings["features"], settings["log_features"], settings["scaler"]),
         columns=settings["features"],
     )
     past_revenue = past["gross_revenue"].to_numpy(dtype=float)
     insiders_then = select_insiders(scaled_past, past_revenue, choice, max_share, random_state)
-    spent = past["customer_id"].map(after.set_index("customer_id")["revenue_after_cutoff"]).fillna(0).to_numpy(float)
+    by_customer = after.set_index("customer_id")
+    spent = past["customer_id"].map(by_customer["revenue_after_cutoff"]).fillna(0).to_numpy(float)
+    spent_before = past["customer_id"].map(by_customer["revenue_before_cutoff"]).fillna(0).to_numpy(float)
     total_after = float(after["revenue_after_cutoff"].astype(float).sum())
     groups = next_period_groups(insiders_then, past["rfm_score"].to_numpy(), past_revenue, max_share, random_state)
     per_customer = {name: spent[mask].mean() for name, mask in groups.items()}
-    rows = []
+    rows = [
+        # The naive forecast made at the cutoff (the last months repeat) and what came.
+        ("insiders", "revenue_before_cutoff", spent_before[insiders_then].sum(), None, None),
+        ("insiders", "revenue_after_cutoff", spent[insiders_then].sum(), None, None),
+    ]
     for name, mask in groups.items():
         rows += [
             (name, "customers", int(mask.sum()), None, None),
