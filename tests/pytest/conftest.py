@@ -47,6 +47,7 @@ class DbtProject:
             os.environ,
             INSIDERS_RAW_PATH=str(self.raw_path),
             INSIDERS_DUCKDB_PATH=str(self.database),
+            INSIDERS_CSV_PATH=str(self.workdir / "insiders.csv"),
             DBT_SEND_ANONYMOUS_USAGE_STATS="false",
         )
 

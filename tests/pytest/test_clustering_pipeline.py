@@ -1,5 +1,8 @@
 """The clustering models on planted customer groups, built by the real dbt."""
 
+import csv
+from decimal import Decimal
+
 import pytest
 from conftest import DbtProject
 from planted_customers import write_planted_file
@@ -57,3 +60,16 @@ def test_dashboard_questions_run_on_duckdb(planted):
     assert len(questions) == 6
     for question in questions:
         assert project.query(question.read_text()), question.name
+
+
+def test_insiders_csv_lists_every_insider(planted):
+    project, _ = planted
+    with open(project.workdir / "insiders.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0])[:5] == ["customer_id", "cluster_id", "cluster_name", "rfm_segment", "first_qualified_on"]
+    expected = project.query(
+        "select customer_id, cluster_id, gross_revenue, rfm_segment from marts.dim_customers "
+        "where is_insider order by customer_id"
+    )
+    assert [(int(row["customer_id"]), int(row["cluster_id"]), Decimal(row["gross_revenue"]), row["rfm_segment"])
+            for row in rows] == expected

@@ -1,0 +1,62 @@
+{{ config(
+    materialized='external',
+    location=var('insiders_csv_path'),
+    format='csv',
+) }}
+{#
+  output/insiders.csv for marketing: every Insider with their cluster, RFM
+  segment, features and the day they first qualified, in customer order.
+#}
+with customers as (
+
+    select * from {{ ref('dim_customers') }}
+
+),
+
+membership_changes as (
+
+    select * from {{ ref('insiders_membership_changes') }}
+
+),
+
+first_qualified as (
+
+    select
+        customer_id,
+        min(as_of_date) as first_qualified_on
+    from membership_changes
+    where membership_change = 'joined'
+    group by customer_id
+
+),
+
+final as (
+
+    select
+        customers.customer_id,
+        customers.cluster_id,
+        customers.cluster_name,
+        customers.rfm_segment,
+        coalesce(first_qualified.first_qualified_on, customers.as_of_date)
+            as first_qualified_on,
+        customers.as_of_date,
+        customers.recency_days,
+        customers.invoices,
+        customers.gross_revenue,
+        customers.net_revenue,
+        customers.avg_ticket,
+        customers.purchase_frequency,
+        customers.items,
+        customers.distinct_products,
+        customers.returned_items,
+        customers.avg_basket_size,
+        customers.avg_unique_basket_size
+    from customers
+    left join first_qualified
+        on customers.customer_id = first_qualified.customer_id
+    where customers.is_insider
+    order by customers.customer_id
+
+)
+
+select * from final
