@@ -6,11 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 RAW_DIR := data/raw
 TEST_DIR := target/make-test
+DUCKDB_FILE := $(or $(INSIDERS_DUCKDB_PATH),insiders.duckdb)
+CSV_FILE := $(or $(INSIDERS_CSV_PATH),output/insiders.csv)
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: run prod test data lint bench clean
+.PHONY: run prod test data report lint bench clean
 
 $(BIN)/dbt: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,12 @@ data: $(BIN)/dbt
 
 run: data
 	$(BIN)/dbt build
+	$(MAKE) --no-print-directory report
+
+# The HTML report of the marts, written beside the Insiders CSV it links to.
+report: $(BIN)/dbt
+	$(BIN)/python -m insiders.report --database $(DUCKDB_FILE) \
+		--output $(dir $(CSV_FILE))report.html --csv-link $(notdir $(CSV_FILE))
 
 # Production: the same build, the marts published to PostgreSQL for Metabase
 # (connection from INSIDERS_PG_* or INSIDERS_PG_DSN).
