@@ -210,20 +210,53 @@ def choose_model(grid: pd.DataFrame, spaces: list[str], algorithms: list[str],
 
 
 def fit_model(choice: pd.Series, data: np.ndarray, random_state: int, sample: np.ndarray | None = None) -> np.ndarray:
-    """Labels of every customer from the chosen model, fitted on `sample`
+    """Labels of every row of `data` from the chosen model, fitted on `sample`
     (row indices; all rows when None). K-Means and GMM label the other rows
     with predict; hierarchical and DBSCAN give each the label of its nearest
     sampled customer."""
     rows = np.arange(len(data)) if sample is None else sample
     fitted = data[rows]
-    k = None if pd.isna(choice.n_clusters) else int(choice.n_clusters)
     if choice.algorithm in ("kmeans", "gmm"):
-        return centroid_model(choice.algorithm, k, random_state).fit(fitted).predict(data)
-    labels = cluster_labels(choice.algorithm, fitted, k, random_state, choice.dbscan_eps,
-                            None if pd.isna(choice.dbscan_min_samples) else int(choice.dbscan_min_samples))
+        return centroid_model(choice.algorithm, int(choice.n_clusters), random_state).fit(fitted).predict(data)
+    labels = fitted_labels(choice, fitted, random_state)
     if sample is None:
         return labels
     return KNeighborsClassifier(n_neighbors=1).fit(fitted, labels).predict(data)
+
+
+def fitted_labels(choice: pd.Series, data: np.ndarray, random_state: int) -> np.ndarray:
+    """The chosen model's labels of the rows it is fitted on."""
+    k = None if pd.isna(choice.n_clusters) else int(choice.n_clusters)
+    samples = None if pd.isna(choice.dbscan_min_samples) else int(choice.dbscan_min_samples)
+    return cluster_labels(choice.algorithm, data, k, random_state, choice.dbscan_eps, samples)
+
+
+def sample_rows(customers: int, size: int, random_state: int) -> np.ndarray:
+    """The clustering sample: `size` row numbers drawn without replacement
+    (seeded), in ascending order; every row when there are no more."""
+    if customers <= size:
+        return np.arange(customers)
+    return np.sort(np.random.default_rng(random_state).choice(customers, size=size, replace=False))
+
+
+def label_everyone(choice: pd.Series, space_data: np.ndarray, features: np.ndarray, sample: np.ndarray,
+                   random_state: int) -> np.ndarray:
+    """Every customer's label from the chosen model fitted on the sample.
+
+    space_data: the sample's rows of the chosen space; features: every
+    customer's scaled features; sample: the sample's row numbers in
+    `features`. K-Means and GMM on the features predict every customer.
+    Otherwise (Ward and DBSCAN have no predict; embeddings exist for the
+    sample only) a customer outside the sample takes the label of the
+    nearest sampled customer in the scaled features.
+    """
+    if choice.space == "features" and choice.algorithm in ("kmeans", "gmm"):
+        model = centroid_model(choice.algorithm, int(choice.n_clusters), random_state)
+        return model.fit(space_data).predict(features)
+    labels = fitted_labels(choice, space_data, random_state)
+    if len(sample) == len(features):
+        return labels
+    return KNeighborsClassifier(n_neighbors=1).fit(features[sample], labels).predict(features)
 
 
 def rank_clusters(labels: np.ndarray, revenue: np.ndarray) -> np.ndarray:
@@ -264,22 +297,27 @@ def bootstrap_ari(choice: pd.Series, data: np.ndarray, reference: np.ndarray, re
 
 
 def space_matrices(feature_space: pd.DataFrame, embeddings: pd.DataFrame) -> dict[str, np.ndarray]:
-    """What each space clusters on, rows in customer_id order: all scaled
-    features for `features`, the 2-D coordinates for the embeddings."""
-    feature_space = feature_space.sort_values("customer_id")
-    matrices = {"features": feature_space.drop(columns="customer_id").to_numpy(dtype=float)}
+    """What each space clusters on, for the customers of the embeddings (the
+    sample), rows in customer_id order: all scaled features for `features`,
+    the 2-D coordinates for the embeddings."""
+    sampled = feature_space[feature_space.customer_id.isin(embeddings.customer_id)].sort_values("customer_id")
+    matrices = {"features": sampled.drop(columns="customer_id").to_numpy(dtype=float)}
     for space, coordinates in embeddings[embeddings.space != "features"].groupby("space"):
         matrices[space] = coordinates.sort_values("customer_id")[["x", "y"]].to_numpy(dtype=float)
     return matrices
 
 
 def select_insiders(scaled: pd.DataFrame, gross_revenue: np.ndarray, choice: pd.Series,
-                    max_customer_share: float, random_state: int) -> np.ndarray:
+                    max_customer_share: float, random_state: int, sample_size: int) -> np.ndarray:
     """The whole rule on one customer base: the chosen space, algorithm and
-    number of clusters, clusters ranked by revenue per customer, the Insiders
-    clusters. Returns a boolean mask of Insiders."""
-    data = clustering_input(choice.space, scaled, gross_revenue, random_state)
-    cluster_ids = rank_clusters(fit_model(choice, data, random_state), gross_revenue)
+    number of clusters fitted on a sample of sample_size customers (the
+    sample drawn with random_state), every customer labelled, clusters
+    ranked by revenue per customer, the Insiders clusters. Returns a boolean
+    mask of Insiders."""
+    sample = sample_rows(len(scaled), sample_size, random_state)
+    space_data = clustering_input(choice.space, scaled.iloc[sample], gross_revenue[sample], random_state)
+    labels = label_everyone(choice, space_data, scaled.to_numpy(dtype=float), sample, random_state)
+    cluster_ids = rank_clusters(labels, gross_revenue)
     return np.isin(cluster_ids, list(insider_clusters(cluster_ids, max_customer_share)))
 
 

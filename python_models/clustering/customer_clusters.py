@@ -1,18 +1,25 @@
-"""The chosen model, trained: every customer's cluster (1 = most revenue per customer) and Insiders flag."""
+"""The chosen model, trained on the sample: every customer's cluster (1 = most revenue per customer) and Insiders flag."""
 
+import numpy as np
 import pandas as pd
-from insiders.clustering import choose_model, fit_model, insider_clusters, rank_clusters, space_matrices
+from insiders.clustering import choose_model, insider_clusters, label_everyone, rank_clusters, space_matrices
 
 
 def model(dbt, session):
     rule = dbt.config.get("model_choice")
     random_state = dbt.config.get("random_state")
-    customers = dbt.ref("int_customers_featurized").order("customer_id").df()
-    spaces = space_matrices(dbt.ref("customer_feature_space").df(), dbt.ref("customer_embeddings").df())
+    customers = dbt.ref("int_customers_featurized").order("customer_id").select("customer_id, gross_revenue").df()
+    feature_space = dbt.ref("customer_feature_space").order("customer_id").df()
+    embeddings = dbt.ref("customer_embeddings").df()
+    spaces = space_matrices(feature_space, embeddings)
     choice = choose_model(
         dbt.ref("model_selection").df(), rule["spaces"], rule["algorithms"], rule["min_clusters"], rule["max_clusters"]
     )
-    labels = fit_model(choice, spaces[choice.space], random_state)
+    sample = np.flatnonzero(feature_space["customer_id"].isin(embeddings["customer_id"]).to_numpy())
+    labels = label_everyone(
+        choice, spaces[choice.space], feature_space.drop(columns="customer_id").to_numpy(dtype=float), sample,
+        random_state,
+    )
     cluster_ids = rank_clusters(labels, customers["gross_revenue"].to_numpy(dtype=float))
     insiders = insider_clusters(cluster_ids, dbt.config.get("insiders_max_customer_share"))
     return pd.DataFrame({

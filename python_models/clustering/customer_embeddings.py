@@ -1,22 +1,27 @@
-"""2-D coordinates of every customer in every space: one row per customer and space."""
+"""2-D coordinates of the sampled customers in every space: one row per customer and space."""
 
 import pandas as pd
-from insiders.clustering import embed_all
+from insiders.clustering import embed_all, sample_rows
 
 
 def model(dbt, session):
+    random_state = dbt.config.get("random_state")
     feature_space = dbt.ref("customer_feature_space").order("customer_id").df()
-    customers = dbt.ref("int_customers_featurized").order("customer_id").df()
+    revenue = dbt.ref("int_customers_featurized").order("customer_id").select("gross_revenue").df()["gross_revenue"]
+    # t-SNE, UMAP and the grid's distance matrix grow with the square of the
+    # customers: they see a fixed-size seeded sample (everyone when smaller).
+    sample = sample_rows(len(feature_space), dbt.config.get("sample_size"), random_state)
+    sampled = feature_space.iloc[sample]
     coordinates = embed_all(
         dbt.config.get("spaces"),
-        feature_space.drop(columns="customer_id"),
-        customers["gross_revenue"].to_numpy(dtype=float),
-        dbt.config.get("random_state"),
+        sampled.drop(columns="customer_id").reset_index(drop=True),
+        revenue.to_numpy(dtype=float)[sample],
+        random_state,
     )
     return pd.concat(
         [
             pd.DataFrame({
-                "customer_id": feature_space["customer_id"].to_numpy(),
+                "customer_id": sampled["customer_id"].to_numpy(),
                 "space": space,
                 "x": xy[:, 0],
                 "y": xy[:, 1],

@@ -16,6 +16,7 @@ def model(dbt, session):
     settings = dbt.config.get("feature_space")
     max_share = dbt.config.get("insiders_max_customer_share")
     random_state = dbt.config.get("random_state")
+    sample_size = dbt.config.get("sample_size")
     clusters = dbt.ref("customer_clusters").order("customer_id").df()
     choice = dbt.ref("model_selection").df().set_index("model_id").loc[clusters["model_id"].iloc[0]]
 
@@ -28,7 +29,7 @@ def model(dbt, session):
         columns=settings["features"],
     )
     past_revenue = past["gross_revenue"].to_numpy(dtype=float)
-    insiders_then = select_insiders(scaled_past, past_revenue, choice, max_share, random_state)
+    insiders_then = select_insiders(scaled_past, past_revenue, choice, max_share, random_state, sample_size)
     by_customer = after.set_index("customer_id")
     spent = past["customer_id"].map(by_customer["revenue_after_cutoff"]).fillna(0).to_numpy(float)
     spent_before = past["customer_id"].map(by_customer["revenue_before_cutoff"]).fillna(0).to_numpy(float)
@@ -54,17 +55,20 @@ def model(dbt, session):
              if name == "insiders" else None),
         ]
 
-    # Stability today: other random states, and bootstrap resamples.
-    customers = dbt.ref("int_customers_featurized").order("customer_id").df()
+    # Stability today: other random states (model and sample), and bootstrap
+    # resamples of the sample.
+    customers = dbt.ref("int_customers_featurized").order("customer_id").select("customer_id, gross_revenue").df()
     feature_space = dbt.ref("customer_feature_space").order("customer_id").df()
     revenue = customers["gross_revenue"].to_numpy(dtype=float)
     insider_sets = [
         set(customers["customer_id"][select_insiders(feature_space.drop(columns="customer_id"), revenue, choice,
-                                                     max_share, state)])
+                                                     max_share, state, sample_size)])
         for state in dbt.config.get("random_states")
     ]
-    spaces = space_matrices(feature_space, dbt.ref("customer_embeddings").df())
-    aris = bootstrap_ari(choice, spaces[choice.space], clusters["cluster_id"].to_numpy(),
+    embeddings = dbt.ref("customer_embeddings").df()
+    spaces = space_matrices(feature_space, embeddings)
+    sampled_clusters = clusters[clusters["customer_id"].isin(embeddings["customer_id"])]
+    aris = bootstrap_ari(choice, spaces[choice.space], sampled_clusters["cluster_id"].to_numpy(),
                          dbt.config.get("bootstrap_resamples"), random_state)
     jaccard = min_pairwise_jaccard(insider_sets)
     rows += [

@@ -53,6 +53,31 @@ def test_fit_on_a_sample_labels_everyone(blobs):
         assert adjusted_rand_score(truth, labels) == 1.0, algorithm
 
 
+def test_the_sample_is_seeded_sorted_and_everyone_when_small():
+    sample = clustering.sample_rows(1000, 100, random_state=3)
+    assert len(sample) == len(set(sample)) == 100
+    assert (np.diff(sample) > 0).all()
+    assert (sample == clustering.sample_rows(1000, 100, random_state=3)).all()
+    assert not (sample == clustering.sample_rows(1000, 100, random_state=4)).all()
+    assert (clustering.sample_rows(80, 100, random_state=3) == np.arange(80)).all()
+
+
+@pytest.mark.parametrize("space, algorithm", [("features", "kmeans"), ("features", "gmm"),
+                                              ("features", "hierarchical"), ("features", "dbscan"),
+                                              ("umap", "kmeans")])
+def test_a_model_fitted_on_the_sample_labels_every_customer(blobs, space, algorithm):
+    """The blobs are the features; an embedding space is a rotated copy of the
+    sample only: customers outside the sample still get their blob."""
+    data, truth = blobs
+    sample = clustering.sample_rows(len(data), 90, random_state=0)
+    space_data = data[sample] @ np.array([[0, 1], [-1, 0]]) if space == "umap" else data[sample]
+    choice = pd.Series({"space": space, "algorithm": algorithm, "n_clusters": None if algorithm == "dbscan" else 3,
+                        "dbscan_eps": 2.0, "dbscan_min_samples": 3})
+    labels = clustering.label_everyone(choice, space_data, data, sample, random_state=0)
+    assert len(labels) == len(data)
+    assert adjusted_rand_score(truth, labels) == 1.0
+
+
 def test_clusters_are_numbered_by_revenue_per_customer():
     labels = np.array([7, 7, 3, 3, 3, 9])
     revenue = np.array([10.0, 30.0, 5.0, 5.0, 5.0, 100.0])
