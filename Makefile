@@ -12,7 +12,7 @@ CSV_FILE := $(or $(INSIDERS_CSV_PATH),output/insiders.csv)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: run prod test data report lint bench clean
+.PHONY: run prod test data report lint bench scale-data clean
 
 $(BIN)/dbt: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -48,8 +48,17 @@ test: data
 lint: $(BIN)/dbt
 	$(BIN)/sqlfluff lint models tests analyses
 
+# The build at 1, 10 and 100 times the raw file (SCALES="1 10" for fewer):
+# wall time, peak memory and per-model times as a table.
+SCALES ?= 1 10 100
 bench: data
-	$(BIN)/python bench/benchmark.py
+	$(BIN)/python bench/benchmark.py --scales $(SCALES)
+
+# An N-times copy of the raw file for the benchmark: make scale-data N=100
+N ?= 10
+scale-data: $(BIN)/dbt
+	@test -n "$$INSIDERS_RAW_PATH" || { echo "Set INSIDERS_RAW_PATH to the raw file (.csv or .csv.gz)"; exit 1; }
+	$(BIN)/python bench/scale_data.py --source "$$INSIDERS_RAW_PATH" --times $(N) --output data/scale/online_retail_x$(N).csv
 
 clean:
 	rm -rf target logs insiders.duckdb

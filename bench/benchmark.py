@@ -1,57 +1,140 @@
-"""Times the full `dbt build` on the raw file and prints per-model figures.
+"""Times the full `dbt build` at several sizes of the data and prints a table.
 
-Each run builds into a fresh DuckDB file, so the raw file is loaded again.
-Wall time and peak resident memory are those of the dbt process; model times
-come from target/run_results.json. Usage: python bench/benchmark.py [--runs N]
+    python bench/benchmark.py [--scales 1 10 100] [--runs 1]
+
+Scale 1 is the raw file (INSIDERS_RAW_PATH); scale N is its N-times copy
+written by bench/scale_data.py into data/scale/ (made once, then reused).
+Each build goes into a fresh DuckDB file, so the raw file is loaded again.
+Wall time and peak resident memory are those of the whole dbt process tree
+(dbt and the workers its Python models start), sampled every 0.2 s; model
+times come from target/run_results.json.
 """
 
 import argparse
 import json
 import os
-import re
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
+import duckdb
+import psutil
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).with_name("dbt"))
+SCALE_DIR = PROJECT_DIR / "data/scale"
+GOALS = {1: (60, None), 10: (180, None), 100: (600, 8 * 1024)}  # scale -> (seconds, MiB)
 
 
-def build_once(workdir: Path) -> tuple[float, float, list[dict], dict]:
-    env = dict(os.environ, INSIDERS_DUCKDB_PATH=str(workdir / "bench.duckdb"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+def raw_file(scale: int) -> Path:
+    source = Path(os.environ.get("INSIDERS_RAW_PATH", "")).resolve()
+    if not source.is_file():
+        sys.exit("set INSIDERS_RAW_PATH to the raw file (the 1x data)")
+    if scale == 1:
+        return source
+    copy = SCALE_DIR / f"online_retail_x{scale}.csv"
+    if not copy.is_file():
+        subprocess.run([sys.executable, str(PROJECT_DIR / "bench/scale_data.py"), "--source", str(source),
+                        "--times", str(scale), "--output", str(copy)], check=True)
+    return copy
+
+
+def tree_rss(process: psutil.Process) -> int:
+    """Resident bytes of a process and all its descendants."""
+    total = 0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            total += member.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def build(raw: Path, workdir: Path) -> dict:
+    env = dict(os.environ, INSIDERS_RAW_PATH=str(raw), INSIDERS_DUCKDB_PATH=str(workdir / "bench.duckdb"),
+               INSIDERS_CSV_PATH=str(workdir / "insiders.csv"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     command = [DBT, "build", "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
                "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
     started = time.perf_counter()
-    output = subprocess.run(command, cwd=PROJECT_DIR, env=env, check=True, capture_output=True, text=True).stdout
+    process = psutil.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+    peak, done = [0], threading.Event()
+
+    def sample():
+        while not done.wait(0.2):
+            try:
+                peak[0] = max(peak[0], tree_rss(process))
+            except psutil.NoSuchProcess:
+                return
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    output = process.communicate()[0]
+    done.set()
+    sampler.join()
     wall = time.perf_counter() - started
-    load = float(re.search(r"on-run-start\.0 \.+ \S+ in ([\d.]+)s", re.sub(r"\x1b\[[0-9;]*m", "", output)).group(1))
+    if process.returncode != 0:
+        sys.exit(f"dbt build failed on {raw}:\n{output[-4000:]}")
     results = json.loads((workdir / "target/run_results.json").read_text())["results"]
-    languages = {k: v.get("language") for k, v in json.loads((workdir / "target/manifest.json").read_text())["nodes"].items()}
-    return wall, load, results, languages
+    nodes = json.loads((workdir / "target/manifest.json").read_text())["nodes"]
+    with duckdb.connect(str(workdir / "bench.duckdb"), read_only=True) as con:
+        lines, customers, insiders, share = con.sql("""
+            select (select max(raw_lines) from marts.ledger_reconciliation), count(*),
+                count(*) filter (where is_insider),
+                sum(gross_revenue) filter (where is_insider) / sum(gross_revenue)
+            from marts.dim_customers""").fetchone()
+    models = [r for r in results if r["unique_id"].startswith("model.")]
+    return {
+        "wall": wall, "peak_mib": peak[0] / 2**20, "models": models, "lines": lines, "customers": customers,
+        "insiders": insiders, "insiders_revenue_share": float(share),
+        "sql": sum(r["execution_time"] for r in models if nodes[r["unique_id"]].get("language") == "sql"),
+        "python": sum(r["execution_time"] for r in models if nodes[r["unique_id"]].get("language") == "python"),
+    }
+
+
+def verdict(scale: int, figures: dict) -> str:
+    seconds, mib = GOALS.get(scale, (None, None))
+    met = (seconds is None or figures["wall"] <= seconds) and (mib is None or figures["peak_mib"] <= mib)
+    goal = " and ".join(filter(None, [f"<= {seconds} s" if seconds else "", f"<= {mib // 1024} GiB" if mib else ""]))
+    return f"{goal}: {'met' if met else 'NOT met'}" if goal else ""
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--runs", type=int, default=1)
-    runs = parser.parse_args().runs
-    raw = os.environ.get("INSIDERS_RAW_PATH", "data/raw")
-    print(f"raw file: {raw}; {os.cpu_count()} cores")
-    for run in range(1, runs + 1):
-        with tempfile.TemporaryDirectory() as tmp:
-            wall, load, results, languages = build_once(Path(tmp))
-        peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        models = [r for r in results if r["unique_id"].startswith("model.")]
-        sql_models = [r for r in models if languages.get(r["unique_id"]) == "sql"]
-        print(f"\nrun {run}: wall {wall:.1f} s, peak RSS {peak_mib:.0f} MiB, raw load {load:.2f} s, "
-              f"model time {sum(r['execution_time'] for r in models):.2f} s "
-              f"(SQL layer {sum(r['execution_time'] for r in sql_models):.2f} s), "
-              f"tests {sum(r['execution_time'] for r in results if r['unique_id'].startswith(('test.', 'unit_test.'))):.2f} s")
-        print(f"{'node':<60} {'seconds':>8}")
-        for result in sorted(models, key=lambda r: -r["execution_time"]):
-            print(f"{result['unique_id']:<60} {result['execution_time']:>8.2f}")
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB")
+    rows = {}
+    for scale in args.scales:
+        raw = raw_file(scale)
+        for run in range(1, args.runs + 1):
+            with tempfile.TemporaryDirectory() as tmp:
+                figures = build(raw, Path(tmp))
+            rows[scale] = figures if scale not in rows or figures["wall"] < rows[scale]["wall"] else rows[scale]
+            print(f"\n{scale}x run {run} ({raw.name}): wall {figures['wall']:.1f} s, "
+                  f"peak RSS {figures['peak_mib']:,.0f} MiB")
+            print(f"{'model':<60} {'seconds':>8}")
+            for result in sorted(figures["models"], key=lambda r: -r["execution_time"])[:12]:
+                print(f"{result['unique_id']:<60} {result['execution_time']:>8.2f}")
+
+    base = rows[min(rows)]
+    print("\n| scale | lines | customers | wall | peak RSS | SQL models | SQL s per M lines | Python models "
+          "| Insiders | Insiders' revenue share | goal |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for scale, f in rows.items():
+        print(f"| {scale}x | {f['lines']:,} | {f['customers']:,} | {f['wall']:.1f} s | {f['peak_mib']:,.0f} MiB "
+              f"| {f['sql']:.1f} s | {f['sql'] / f['lines'] * 1e6:.2f} | {f['python']:.1f} s | {f['insiders']:,} "
+              f"| {f['insiders_revenue_share']:.1%} | {verdict(scale, f)} |")
+    for scale, f in rows.items():
+        if scale != min(rows):
+            points = abs(f["insiders_revenue_share"] - base["insiders_revenue_share"]) * 100
+            print(f"{scale}x: Insiders' share of revenue {f['insiders_revenue_share']:.1%} vs "
+                  f"{base['insiders_revenue_share']:.1%} at {min(rows)}x: {points:.1f} points apart "
+                  f"({'within' if points <= 5 else 'NOT within'} 5)")
 
 
 if __name__ == "__main__":
