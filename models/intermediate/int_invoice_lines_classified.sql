@@ -2,7 +2,12 @@
   The ledger: every raw line gets exactly one disposition (sale, return or
   rejected) and, when rejected, the first cleaning rule that rejects it.
   Rules come from the active profile (macro ledger_rule, var profile).
+  The post-hook ledger_quality_gate stops the build, before anything
+  downstream is built, when too many lines are rejected or too few customers
+  are left for the clustering.
 #}
+{{ config(post_hook="{{ ledger_quality_gate() }}") }}
+
 {% set synthetic_guest_ids =
     'true' if ledger_rule('guest_lines') == 'synthetic_ids' else 'false' %}
 
@@ -35,11 +40,39 @@ guest_invoices as (
 
 -- A duplicate repeats an earlier line of the same invoice in every column
 -- but the time, which belongs to the invoice and which some formats drop.
-numbered as (
+-- Numbering every line would sort all of them (it runs out of memory at 100
+-- times the data): only lines that share an invoice and a fingerprint with
+-- another line are numbered, exactly.
+{% set duplicate_key = [
+    'stock_code', 'description', 'quantity', 'unit_price', 'customer_id',
+    'country'
+] %}
+
+fingerprinted as (
 
     select
-        invoice_lines.*,
-        non_product_stock_codes.stock_code is not null as is_non_product,
+        line_number,
+        invoice_no,
+        {{ line_fingerprint(duplicate_key) }} as fingerprint
+    from invoice_lines
+
+),
+
+shared_fingerprints as (
+
+    select
+        invoice_no,
+        fingerprint
+    from fingerprinted
+    group by invoice_no, fingerprint
+    having count(*) > 1
+
+),
+
+occurrences as (
+
+    select
+        invoice_lines.line_number,
         row_number() over (
             partition by
                 invoice_lines.invoice_no,
@@ -51,8 +84,26 @@ numbered as (
                 invoice_lines.country
             order by invoice_lines.line_number
         ) as occurrence
+    from invoice_lines
+    inner join fingerprinted
+        on invoice_lines.line_number = fingerprinted.line_number
+    inner join shared_fingerprints
+        on
+            fingerprinted.invoice_no = shared_fingerprints.invoice_no
+            and fingerprinted.fingerprint = shared_fingerprints.fingerprint
+
+),
+
+numbered as (
+
+    select
+        invoice_lines.*,
+        non_product_stock_codes.stock_code is not null as is_non_product,
+        coalesce(occurrences.occurrence, 1) as occurrence
 
     from invoice_lines
+    left join occurrences
+        on invoice_lines.line_number = occurrences.line_number
     left join non_product_stock_codes
         on invoice_lines.stock_code = non_product_stock_codes.stock_code
 
@@ -63,6 +114,10 @@ reasoned as (
     select
         numbered.*,
         case
+            when
+                numbered.invoice_date < {{ invoice_date_range()[0] }}
+                or numbered.invoice_date > {{ invoice_date_range()[1] }}
+                then 'date_out_of_range'
             when numbered.is_non_product then 'non_product_stock_code'
             when numbered.unit_price < {{ ledger_rule('min_unit_price') }}
                 then 'below_price_floor'
