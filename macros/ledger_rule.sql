@@ -1,8 +1,9 @@
 {#
   The value of one cleaning rule: a var of the rule's own name if given,
-  else the rule of the active profile (vars ledger_rules and profile).
+  else the rule of the active profile (vars ledger_rules and profile), else
+  `default`.
 #}
-{% macro ledger_rule(name) %}
+{% macro ledger_rule(name, default=none) %}
     {% set profiles = var('ledger_rules') %}
     {% if var('profile') not in profiles %}
         {{ exceptions.raise_compiler_error(
@@ -10,7 +11,7 @@
             ~ (profiles.keys() | join(', ')) ~ "."
         ) }}
     {% endif %}
-    {{ return(var(name, profiles[var('profile')][name])) }}
+    {{ return(var(name, profiles[var('profile')].get(name, default))) }}
 {% endmacro %}
 
 

@@ -55,20 +55,28 @@
     {% set date_format = online_retail_check_columns(file) %}
     {% do online_retail_check_values(file, date_format) %}
 
+    {#
+      Every check passed: the typed lines replace raw.invoice_lines and the
+      load is logged in one transaction, so that an error or a killed process
+      leaves the previous load whole, and its log true. No ORDER BY: the
+      line number is the text table's rowid, and sorting 54 million lines
+      would double the load.
+    #}
     {% do run_query(
-        "create or replace table raw.invoice_lines as select "
+        "begin transaction;\n"
+        ~ "create or replace table raw.invoice_lines as select "
         ~ online_retail_typed_columns(date_format)
         ~ ", " ~ quote_literal(file) ~ " as source_file"
-        ~ " from online_retail_text order by rowid"
-    ) %}
-    {% set lines = run_query("select count(*) from raw.invoice_lines").rows[0][0] %}
-    {% do run_query(
-        "insert into raw.invoice_line_loads values ("
+        ~ " from online_retail_text;\n"
+        ~ "insert into raw.invoice_line_loads select "
         ~ quote_literal(file) ~ ", " ~ fingerprint[0] ~ ", "
         ~ quote_literal(fingerprint[1]) ~ ", "
         ~ quote_literal(date_format) ~ ", "
-        ~ quote_literal(encoding) ~ ", " ~ lines ~ ", current_timestamp)"
+        ~ quote_literal(encoding) ~ ", count(*), current_timestamp"
+        ~ " from raw.invoice_lines;\n"
+        ~ "commit"
     ) %}
+    {% set lines = run_query("select count(*) from raw.invoice_lines").rows[0][0] %}
     {{ log("Loaded " ~ lines ~ " lines from " ~ file ~ " (" ~ encoding
         ~ ", dates as " ~ date_format ~ ").", info=true) }}
     {{ return('') }}
@@ -109,8 +117,9 @@
 
 {#
   Reads every cell as text into the temp table online_retail_text. CSV is read
-  as UTF-8, or as ISO-8859-1 when it is not valid UTF-8 (var raw_encoding
-  forces one); any line DuckDB cannot split stops the load with its number.
+  as UTF-8, or as ISO-8859-1 when it is not valid UTF-8 and holds no UTF-8
+  character either (var raw_encoding forces one); any line DuckDB cannot split
+  stops the load with its number.
 #}
 {% macro online_retail_read_text(file) %}
     {% if file.lower().endswith('.xlsx') %}
@@ -122,6 +131,7 @@
         {{ return('xlsx') }}
     {% endif %}
     {% set configured = var('raw_encoding', 'auto') %}
+    {% set first_pass = namespace(invalid_line=none) %}
     {% for encoding in (['utf-8', 'latin-1'] if configured == 'auto' else [configured]) %}
         {% do run_query("drop table if exists online_retail_rejects") %}
         {% do run_query("drop table if exists online_retail_scans") %}
@@ -141,9 +151,15 @@
             {% do error_types.append(reject[1]) %}
         {% endfor %}
         {% set only_encoding = error_types | unique | list == ['INVALID ENCODING'] %}
-        {% if rejects | length == 0 %}
+        {% if rejects | length == 0 and first_pass.invalid_line is not none %}
+            {% do online_retail_refuse_mixed_encoding(file, first_pass.invalid_line) %}
             {{ return(encoding) }}
-        {% elif not (only_encoding and loop.first and not loop.last) %}
+        {% elif rejects | length == 0 %}
+            {{ return(encoding) }}
+        {% elif only_encoding and loop.first and not loop.last %}
+            {% set first_pass.invalid_line = rejects[0][0] %}
+            {% do online_retail_refuse_c1_bytes(file, rejects[0][0]) %}
+        {% else %}
             {% set details = [] %}
             {% for reject in rejects %}
                 {% do details.append("line " ~ reject[0] ~ ": " ~ reject[2]
@@ -159,21 +175,105 @@
 
 
 {#
-  NUL bytes mean UTF-16 or a binary file, which no CSV reading mends. DuckDB
-  reads a blob whole, so only files up to 256 MiB are checked; on larger ones
-  DuckDB's own error (which names the file) stands.
+  Bytes 0x80 to 0x9F are no ISO-8859-1 text (DuckDB refuses them with an error
+  that names no file): in a file that is not UTF-8 either, they are
+  Windows-1252 punctuation (€, curly quotes, dashes) or pieces of UTF-8
+  characters in a file that mixes encodings. Checked on files up to 256 MiB.
 #}
-{% macro online_retail_refuse_binary(file, size) %}
-    {% if size > 268435456 or file.lower().endswith(('.gz', '.xlsx')) %}
+{% macro online_retail_refuse_c1_bytes(file, invalid_line) %}
+    {% set size = run_query(
+        "select size from read_blob(" ~ quote_literal(file) ~ ")"
+    ).rows[0][0] %}
+    {% if file.lower().endswith('.gz') or size > 268435456 %}
         {{ return('') }}
     {% endif %}
-    {% if run_query(
-        "select regexp_matches(hex(content[1:4096]), '^(..)*?00')"
+    {% set found = run_query(
+        "select regexp_matches(hex(content), '^(..)*?[89][0-9A-F]')"
         ~ " from read_blob(" ~ quote_literal(file) ~ ")"
     ).rows[0][0] %}
+    {% if found %}
+        {{ exceptions.raise_compiler_error(
+            "Raw file " ~ file ~ " is not UTF-8 (line " ~ invalid_line ~ " is not) and"
+            ~ " not ISO-8859-1 either: it holds bytes 0x80 to 0x9F, which are"
+            ~ " Windows-1252 characters (such as € or curly quotes) or parts of UTF-8"
+            ~ " characters in a file that mixes encodings. Save it as UTF-8."
+        ) }}
+    {% endif %}
+{% endmacro %}
+
+
+{#
+  A file read as ISO-8859-1 because some line is not UTF-8 must not hold
+  UTF-8 characters elsewhere: read as ISO-8859-1 they would turn into two
+  characters each (é into Ã©) without any error. Such a file mixes encodings.
+#}
+{% macro online_retail_refuse_mixed_encoding(file, invalid_line) %}
+    {% set utf8 = run_query(
+        "select rowid + 2, regexp_extract(cast(t as varchar),"
+        ~ " '.{0,30}[\\x{00C2}-\\x{00F4}][\\x{0080}-\\x{00BF}].{0,10}')"
+        ~ " from online_retail_text as t"
+        ~ " where regexp_matches(cast(t as varchar),"
+        ~ " '[\\x{00C2}-\\x{00F4}][\\x{0080}-\\x{00BF}]')"
+        ~ " order by rowid limit 1"
+    ).rows %}
+    {% if utf8 | length > 0 %}
+        {{ exceptions.raise_compiler_error(
+            "Raw file " ~ file ~ " mixes encodings: line " ~ invalid_line
+            ~ " is not UTF-8, but line " ~ utf8[0][0] ~ " holds UTF-8 characters"
+            ~ " (read as ISO-8859-1: '" ~ utf8[0][1] ~ "'). Save the whole file in one"
+            ~ " encoding (UTF-8), or set the var raw_encoding."
+        ) }}
+    {% endif %}
+{% endmacro %}
+
+
+{#
+  Refuses what no CSV reading mends, before DuckDB's own, vaguer errors: an
+  .xlsx that is not a zip archive, a .gz that is not gzip, and (in a plain
+  CSV) NUL bytes, which mean UTF-16 or a binary file, or other control bytes,
+  which no text file holds. DuckDB reads a blob whole, so only files up to
+  256 MiB are checked, in their first 4 KiB; on larger ones DuckDB's own
+  error (which names the file) stands.
+#}
+{% macro online_retail_refuse_binary(file, size) %}
+    {% if size > 268435456 %}
+        {{ return('') }}
+    {% endif %}
+    {% set head = run_query(
+        "select hex(content[1:4096]) from read_blob(" ~ quote_literal(file) ~ ")"
+    ).rows[0][0] %}
+    {% if file.lower().endswith('.xlsx') %}
+        {% if not head.startswith('504B0304') %}
+            {{ exceptions.raise_compiler_error(
+                "Raw file " ~ file ~ " is not an Excel workbook: an .xlsx file is a"
+                ~ " zip archive, and this one does not start like one. Save it again"
+                ~ " from Excel as .xlsx, or export the sheet as a UTF-8 CSV."
+            ) }}
+        {% endif %}
+        {{ return('') }}
+    {% endif %}
+    {% if file.lower().endswith('.gz') %}
+        {% if not head.startswith('1F8B') %}
+            {{ exceptions.raise_compiler_error(
+                "Raw file " ~ file ~ " is not gzip-compressed although its name"
+                ~ " ends in .gz. Rename it to .csv, or compress it with gzip."
+            ) }}
+        {% endif %}
+        {{ return('') }}
+    {% endif %}
+    {% set nul = modules.re.match('^(..)*?00', head) %}
+    {% set control = modules.re.match('^(..)*?(0[1-8]|0B|0C|0E|0F|1[0-9A-F])', head) %}
+    {% if nul %}
         {{ exceptions.raise_compiler_error(
             "Raw file " ~ file ~ " holds NUL bytes in its first 4 KiB: it is"
             ~ " UTF-16 or not a text file. Save it as a UTF-8 or ISO-8859-1 CSV."
+        ) }}
+    {% elif control %}
+        {{ exceptions.raise_compiler_error(
+            "Raw file " ~ file ~ " holds control bytes (byte 0x"
+            ~ control.group(2) ~ " at offset " ~ ((control.end() // 2) - 1)
+            ~ ") in its first 4 KiB: it is not a text file. Save it as a UTF-8"
+            ~ " or ISO-8859-1 CSV."
         ) }}
     {% endif %}
 {% endmacro %}
@@ -245,6 +345,18 @@
   where one is required, naming the column, the line and the value.
 #}
 {% macro online_retail_check_values(file, date_format) %}
+    {% set repeated_header = run_query(
+        "select min(rowid) + 2, count(*) from online_retail_text"
+        ~ ' where "InvoiceNo" = \'InvoiceNo\' and "Quantity" = \'Quantity\''
+    ).rows[0] %}
+    {% if repeated_header[1] > 0 %}
+        {{ exceptions.raise_compiler_error(
+            "Raw file " ~ file ~ ", line " ~ repeated_header[0] ~ " repeats the"
+            ~ " header line (" ~ repeated_header[1] ~ " time(s)): were several files"
+            ~ " joined into one, or one file appended to itself? Keep a single"
+            ~ " header at the top, and each invoice line once."
+        ) }}
+    {% endif %}
     {% set checks = [
         ('InvoiceNo', 'is missing', '"InvoiceNo" is null'),
         ('StockCode', 'is missing', '"StockCode" is null'),
@@ -260,6 +372,10 @@
             ~ 'try_cast("CustomerID" as decimal(18, 3)) is distinct from'
             ~ ' round(try_cast("CustomerID" as decimal(18, 3)))'
             ~ ' or try_cast("CustomerID" as decimal(18, 3)) is null)'),
+        ('Quantity', 'is out of range (more than 2147483647 units either way)',
+            'abs(try_cast("Quantity" as decimal(18, 3))) > 2147483647'),
+        ('CustomerID', 'is out of range (more than 2147483647)',
+            'abs(try_cast("CustomerID" as decimal(18, 3))) > 2147483647'),
     ] %}
     {% set queries = [] %}
     {% for column, problem, condition in checks %}

@@ -9,6 +9,7 @@
     {% endif %}
     {{ return(
         "(select cast(" ~ dbt.dateadd('month', -var('validation_months'), 'max(invoice_date)')
-        ~ " as date) from " ~ ref('int_invoice_lines_classified') ~ ")"
+        ~ " as date) from " ~ ref('int_invoice_lines_classified')
+        ~ " where rejection_reason is distinct from 'date_out_of_range')"
     ) }}
 {% endmacro %}

@@ -4,18 +4,16 @@ import csv
 from decimal import Decimal
 
 import pytest
-from conftest import DbtProject
+from conftest import DbtProject, copy_build
 from planted_customers import write_planted_file
 from sklearn.metrics import adjusted_rand_score
 
 
 @pytest.fixture(scope="module")
-def planted(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("planted")
-    groups = write_planted_file(workdir / "planted.csv")
-    project = DbtProject(workdir, workdir / "planted.csv")
-    project.run("build")
-    return project, groups
+def planted(good_build, tmp_path_factory):
+    # The session's good build of the planted file (conftest.py), shared: read it, never build into it.
+    groups = write_planted_file(tmp_path_factory.mktemp("planted") / "planted.csv")
+    return good_build, groups
 
 
 def clusters(project):
@@ -53,8 +51,8 @@ def test_same_data_gives_the_same_clusters(planted, tmp_path):
     assert again.query(query) == project.query(query)
 
 
-def test_dashboard_questions_run_on_duckdb(planted):
-    project, _ = planted
+def test_dashboard_questions_run_on_duckdb(planted, tmp_path):
+    project = copy_build(planted[0], tmp_path)
     project.run("compile", "--select", "path:analyses")
     questions = sorted((project.workdir / "target/compiled/insiders/analyses").glob("*.sql"))
     assert len(questions) == 6

@@ -10,7 +10,7 @@ import uuid
 
 import psycopg2
 import pytest
-from conftest import DbtProject
+from conftest import DbtProject, kill_when_logged, start_build
 from planted_customers import write_planted_file
 
 PG = {"host": os.environ.get("INSIDERS_PG_HOST", "127.0.0.1"), "port": int(os.environ.get("INSIDERS_PG_PORT", "5432")),
@@ -178,3 +178,27 @@ def test_dashboard_questions_run_on_postgres_as_the_reader(warehouse):
             sql = re.sub(r'"warehouse"\."[a-z_]+_build"\.', "insiders.", question.read_text())
             cursor.execute(sql)
             assert cursor.fetchall(), question.name
+
+
+def test_build_killed_in_the_python_models_keeps_serving_the_last_good_marts(warehouse):
+    def published():
+        return mart_oids(warehouse.dbname), {
+            mart: admin(f"select count(*) from insiders.{mart}", warehouse.dbname)[0][0] for mart in MARTS}
+
+    before = published()
+    build = start_build(warehouse, "--target", "prod", vars={"raw_reload": True})
+    kill_when_logged(build, warehouse.workdir / "logs/dbt.log",
+                     "START python table model clustering.customer_embeddings")
+    # The build is down, half done: readers still get the last good marts, the same tables.
+    assert published() == before
+    with warehouse.as_reader() as cursor:
+        cursor.execute("select count(*) from insiders.dim_customers")
+        assert cursor.fetchone()[0] == before[1]["dim_customers"]
+    time.sleep(1)
+    assert published() == before
+    # The next build publishes again: new tables, the same contents.
+    result = warehouse.run("build", "--target", "prod")
+    assert "Published the marts" in result.stdout
+    oids, counts = published()
+    assert [name for name, _ in oids] == MARTS and counts == before[1]
+    assert set(oids).isdisjoint(before[0])

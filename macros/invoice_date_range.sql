@@ -1,0 +1,15 @@
+{#
+  The days an invoice line can plausibly carry, as two SQL date expressions:
+  from var min_invoice_date (default 2000-01-01: earlier dates are typos or
+  spreadsheet zero dates such as 1899-12-30 or 1900-01-01) to var
+  max_invoice_date (default: the day of the run, since no invoice is dated in
+  the future). Lines outside are rejected with reason date_out_of_range.
+#}
+{% macro invoice_date_range() %}
+    {% set earliest = ledger_rule('min_invoice_date') %}
+    {% set latest = ledger_rule('max_invoice_date') %}
+    {{ return([
+        "cast(" ~ dbt.string_literal(earliest) ~ " as date)",
+        "cast(" ~ dbt.string_literal(latest) ~ " as date)" if latest else "current_date",
+    ]) }}
+{% endmacro %}
