@@ -9,6 +9,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from joblib import Parallel, delayed
 from scipy.cluster.hierarchy import fcluster, linkage
 from sklearn.cluster import DBSCAN, KMeans
@@ -21,6 +22,13 @@ from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
+
+def read_frame(relation) -> pd.DataFrame:
+    """A model's input (a DuckDB relation) through Arrow; DECIMAL as float64, which pandas would hold as objects."""
+    table = relation.to_arrow_table()
+    schema = pa.schema([f.with_type(pa.float64()) if pa.types.is_decimal(f.type) else f for f in table.schema])
+    return table.cast(schema).to_pandas(date_as_object=False)
+
 
 # dbt runs two models at once on two cores: BLAS and OpenMP threads on top of
 # that oversubscribe the cores, and K-Means then runs 50 times slower.

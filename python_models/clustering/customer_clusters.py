@@ -2,18 +2,28 @@
 
 import numpy as np
 import pandas as pd
-from insiders.clustering import choose_model, insider_clusters, label_everyone, rank_clusters, space_matrices
+from insiders.clustering import (
+    choose_model,
+    insider_clusters,
+    label_everyone,
+    rank_clusters,
+    read_frame,
+    space_matrices,
+)
 
 
 def model(dbt, session):
     rule = dbt.config.get("model_choice")
     random_state = dbt.config.get("random_state")
-    customers = dbt.ref("int_customers_featurized").order("customer_id").select("customer_id, gross_revenue").df()
-    feature_space = dbt.ref("customer_feature_space").order("customer_id").df()
-    embeddings = dbt.ref("customer_embeddings").df()
+    customers = read_frame(
+        dbt.ref("int_customers_featurized").order("customer_id").select("customer_id, gross_revenue")
+    )
+    feature_space = read_frame(dbt.ref("customer_feature_space").order("customer_id"))
+    embeddings = read_frame(dbt.ref("customer_embeddings"))
     spaces = space_matrices(feature_space, embeddings)
     choice = choose_model(
-        dbt.ref("model_selection").df(), rule["spaces"], rule["algorithms"], rule["min_clusters"], rule["max_clusters"]
+        read_frame(dbt.ref("model_selection")),
+        rule["spaces"], rule["algorithms"], rule["min_clusters"], rule["max_clusters"],
     )
     sample = np.flatnonzero(feature_space["customer_id"].isin(embeddings["customer_id"]).to_numpy())
     labels = label_everyone(

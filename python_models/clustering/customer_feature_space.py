@@ -1,12 +1,12 @@
 """The features chosen for clustering, rescaled: one row per customer."""
 
 import pandas as pd
-from insiders.clustering import feature_matrix
+from insiders.clustering import feature_matrix, read_frame
 
 
 def model(dbt, session):
     settings = dbt.config.get("feature_space")
-    customers = dbt.ref("int_customers_featurized").order("customer_id").df()
+    customers = read_frame(dbt.ref("int_customers_featurized").order("customer_id"))
     scaled = feature_matrix(customers, settings["features"], settings["log_features"], settings["scaler"])
     frame = pd.DataFrame(scaled, columns=settings["features"])
     frame.insert(0, "customer_id", customers["customer_id"].to_numpy())

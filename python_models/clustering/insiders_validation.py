@@ -7,6 +7,7 @@ from insiders.clustering import (
     feature_matrix,
     min_pairwise_jaccard,
     next_period_groups,
+    read_frame,
     select_insiders,
     space_matrices,
 )
@@ -17,13 +18,13 @@ def model(dbt, session):
     max_share = dbt.config.get("insiders_max_customer_share")
     random_state = dbt.config.get("random_state")
     sample_size = dbt.config.get("sample_size")
-    clusters = dbt.ref("customer_clusters").order("customer_id").df()
-    choice = dbt.ref("model_selection").df().set_index("model_id").loc[clusters["model_id"].iloc[0]]
+    clusters = read_frame(dbt.ref("customer_clusters").order("customer_id"))
+    choice = read_frame(dbt.ref("model_selection")).set_index("model_id").loc[clusters["model_id"].iloc[0]]
 
     # Out of time: the customer base at the cutoff, Insiders picked by the
     # same rule, and what everyone spent in the months after.
-    past = dbt.ref("int_customers_featurized_at_cutoff").order("customer_id").df()
-    after = dbt.ref("int_customers_revenue_around_cutoff").df()
+    past = read_frame(dbt.ref("int_customers_featurized_at_cutoff").order("customer_id"))
+    after = read_frame(dbt.ref("int_customers_revenue_around_cutoff"))
     scaled_past = pd.DataFrame(
         feature_matrix(past, settings["features"], settings["log_features"], settings["scaler"]),
         columns=settings["features"],
@@ -57,15 +58,17 @@ def model(dbt, session):
 
     # Stability today: other random states (model and sample), and bootstrap
     # resamples of the sample.
-    customers = dbt.ref("int_customers_featurized").order("customer_id").select("customer_id, gross_revenue").df()
-    feature_space = dbt.ref("customer_feature_space").order("customer_id").df()
+    customers = read_frame(
+        dbt.ref("int_customers_featurized").order("customer_id").select("customer_id, gross_revenue")
+    )
+    feature_space = read_frame(dbt.ref("customer_feature_space").order("customer_id"))
     revenue = customers["gross_revenue"].to_numpy(dtype=float)
     insider_sets = [
         set(customers["customer_id"][select_insiders(feature_space.drop(columns="customer_id"), revenue, choice,
                                                      max_share, state, sample_size)])
         for state in dbt.config.get("random_states")
     ]
-    embeddings = dbt.ref("customer_embeddings").df()
+    embeddings = read_frame(dbt.ref("customer_embeddings"))
     spaces = space_matrices(feature_space, embeddings)
     sampled_clusters = clusters[clusters["customer_id"].isin(embeddings["customer_id"])]
     aris = bootstrap_ari(choice, spaces[choice.space], sampled_clusters["cluster_id"].to_numpy(),
