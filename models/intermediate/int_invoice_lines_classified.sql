@@ -11,7 +11,7 @@
 {% set synthetic_guest_ids =
     'true' if ledger_rule('guest_lines') == 'synthetic_ids' else 'false' %}
 
-with invoice_lines as (
+with invoice_lines as {{ not_materialized() }} (
 
     select * from {{ ref('stg_online_retail__invoice_lines') }}
 
