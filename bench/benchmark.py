@@ -6,8 +6,10 @@ Scale 1 is the raw file (INSIDERS_RAW_PATH); scale N is its N-times copy
 written by bench/scale_data.py into data/scale/ (made once, then reused).
 Each build goes into a fresh DuckDB file, so the raw file is loaded again.
 Wall time and peak resident memory are those of the whole dbt process tree
-(dbt and the workers its Python models start), sampled every 0.2 s; model
-times come from target/run_results.json.
+(dbt and the workers its Python models start), sampled every 0.2 s; the
+times of the raw load (the on-run-start hook) and of each model come from
+target/run_results.json. Models run two at a time, so their times add up to
+more than the wall time.
 """
 
 import argparse
@@ -91,6 +93,7 @@ def build(raw: Path, workdir: Path) -> dict:
         "wall": wall, "peak_mib": peak[0] / 2**20, "models": models, "lines": lines, "customers": customers,
         "insiders": insiders, "insiders_revenue_share": float(share),
         "sql": sum(r["execution_time"] for r in models if nodes[r["unique_id"]].get("language") == "sql"),
+        "load": sum(r["execution_time"] for r in results if "on-run-start" in r["unique_id"]),
         "python": sum(r["execution_time"] for r in models if nodes[r["unique_id"]].get("language") == "python"),
     }
 
@@ -122,12 +125,13 @@ def main() -> None:
                 print(f"{result['unique_id']:<60} {result['execution_time']:>8.2f}")
 
     base = rows[min(rows)]
-    print("\n| scale | lines | customers | wall | peak RSS | SQL models | SQL s per M lines | Python models "
-          "| Insiders | Insiders' revenue share | goal |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("\n| scale | lines | customers | wall | peak RSS | raw load | SQL models | SQL layer s per M lines "
+          "| Python models | Insiders | Insiders' revenue share | goal |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for scale, f in rows.items():
         print(f"| {scale}x | {f['lines']:,} | {f['customers']:,} | {f['wall']:.1f} s | {f['peak_mib']:,.0f} MiB "
-              f"| {f['sql']:.1f} s | {f['sql'] / f['lines'] * 1e6:.2f} | {f['python']:.1f} s | {f['insiders']:,} "
+              f"| {f['load']:.1f} s | {f['sql']:.1f} s | {(f['load'] + f['sql']) / f['lines'] * 1e6:.2f} "
+              f"| {f['python']:.1f} s | {f['insiders']:,} "
               f"| {f['insiders_revenue_share']:.1%} | {verdict(scale, f)} |")
     for scale, f in rows.items():
         if scale != min(rows):
