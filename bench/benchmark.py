@@ -9,7 +9,9 @@ Wall time and peak resident memory are those of the whole dbt process tree
 (dbt and the workers its Python models start), sampled every 0.2 s; the
 times of the raw load (the on-run-start hook) and of each model come from
 target/run_results.json. Models run two at a time, so their times add up to
-more than the wall time.
+more than the wall time; the SQL models are then timed again one at a time
+("alone"), and the SQL layer's cost per million lines is the raw load plus
+those times.
 """
 
 import argparse
@@ -89,9 +91,15 @@ def build(raw: Path, workdir: Path) -> dict:
                 sum(gross_revenue) filter (where is_insider) / sum(gross_revenue)
             from marts.dim_customers""").fetchone()
     models = [r for r in results if r["unique_id"].startswith("model.")]
+    # The build runs two models at a time, so a model's time includes waiting for the core the other
+    # holds: the SQL models are timed again one at a time (the raw file, unchanged, is not reloaded).
+    subprocess.run([command[0], "run", "--select", "path:models", "--threads", "1", *command[2:]],
+                   cwd=PROJECT_DIR, env=env, check=True, capture_output=True)
+    alone = json.loads((workdir / "target/run_results.json").read_text())["results"]
     return {
         "wall": wall, "peak_mib": peak[0] / 2**20, "models": models, "lines": lines, "customers": customers,
         "insiders": insiders, "insiders_revenue_share": float(share),
+        "sql_alone": sum(r["execution_time"] for r in alone if r["unique_id"].startswith("model.")),
         "sql": sum(r["execution_time"] for r in models if nodes[r["unique_id"]].get("language") == "sql"),
         "load": sum(r["execution_time"] for r in results if "on-run-start" in r["unique_id"]),
         "python": sum(r["execution_time"] for r in models if nodes[r["unique_id"]].get("language") == "python"),
@@ -125,12 +133,13 @@ def main() -> None:
                 print(f"{result['unique_id']:<60} {result['execution_time']:>8.2f}")
 
     base = rows[min(rows)]
-    print("\n| scale | lines | customers | wall | peak RSS | raw load | SQL models | SQL layer s per M lines "
-          "| Python models | Insiders | Insiders' revenue share | goal |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    print("\n| scale | lines | customers | wall | peak RSS | raw load | SQL models | SQL models alone "
+          "| SQL layer s per M lines | Python models | Insiders | Insiders' revenue share | goal |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for scale, f in rows.items():
         print(f"| {scale}x | {f['lines']:,} | {f['customers']:,} | {f['wall']:.1f} s | {f['peak_mib']:,.0f} MiB "
-              f"| {f['load']:.1f} s | {f['sql']:.1f} s | {(f['load'] + f['sql']) / f['lines'] * 1e6:.2f} "
+              f"| {f['load']:.1f} s | {f['sql']:.1f} s | {f['sql_alone']:.1f} s "
+              f"| {(f['load'] + f['sql_alone']) / f['lines'] * 1e6:.2f} "
               f"| {f['python']:.1f} s | {f['insiders']:,} "
               f"| {f['insiders_revenue_share']:.1%} | {verdict(scale, f)} |")
     for scale, f in rows.items():
