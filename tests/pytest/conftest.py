@@ -14,6 +14,15 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = str(Path(sys.executable).with_name("dbt"))
 
+# The header and four real lines (two sales, a return, a guest line at price 0) the bad files start from.
+HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+GOOD_LINES = (
+    "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom\n"
+    "536365,71053,WHITE METAL LANTERN,6,2010-12-01 08:26:00,3.39,17850.0,United Kingdom\n"
+    "C536379,D,Discount,-1,2010-12-01 09:41:00,27.5,14527.0,United Kingdom\n"
+    "536414,22139,,56,2010-12-01 11:52:00,0.0,,United Kingdom\n"
+)
+
 
 def real_raw_file() -> Path:
     """The real Online Retail file: INSIDERS_RAW_PATH, else the shared copy."""

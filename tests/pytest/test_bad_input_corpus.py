@@ -24,15 +24,7 @@ import gzip
 import random
 
 import pytest
-from conftest import assert_reconciles
-
-HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
-GOOD_LINES = (
-    "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom\n"
-    "536365,71053,WHITE METAL LANTERN,6,2010-12-01 08:26:00,3.39,17850.0,United Kingdom\n"
-    "C536379,D,Discount,-1,2010-12-01 09:41:00,27.5,14527.0,United Kingdom\n"
-    "536414,22139,,56,2010-12-01 11:52:00,0.0,,United Kingdom\n"
-)
+from conftest import GOOD_LINES, HEADER, assert_reconciles
 
 
 def line(quantity="6", date="2010-12-01 08:28:00", price="1.85", customer="17850.0"):
