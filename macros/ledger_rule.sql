@@ -1,9 +1,8 @@
 {#
   The value of one cleaning rule: a var of the rule's own name if given,
-  else the rule of the active profile (vars ledger_rules and profile), else
-  `default`.
+  else the rule of the active profile (vars ledger_rules and profile).
 #}
-{% macro ledger_rule(name, default=none) %}
+{% macro ledger_rule(name) %}
     {% set profiles = var('ledger_rules') %}
     {% if var('profile') not in profiles %}
         {{ exceptions.raise_compiler_error(
@@ -11,7 +10,7 @@
             ~ (profiles.keys() | join(', ')) ~ "."
         ) }}
     {% endif %}
-    {{ return(var(name, profiles[var('profile')].get(name, default))) }}
+    {{ return(var(name, profiles[var('profile')][name])) }}
 {% endmacro %}
 
 
