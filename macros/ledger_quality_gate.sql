@@ -31,9 +31,7 @@
         {% do details.append(reason[0] ~ " " ~ reason[1] ~ " (first at line "
             ~ reason[2] ~ ")") %}
     {% endfor %}
-    {% set file = run_query(
-        "select max(source_file) from " ~ source('online_retail', 'invoice_lines')
-    ).rows[0][0] %}
+    {% set file = ledger_source_file() %}
     {{ exceptions.raise_compiler_error(
         "Raw file " ~ file ~ ": " ~ rejected ~ " of its " ~ lines ~ " lines ("
         ~ ((100.0 * rejected / lines) | round(1)) ~ " %) are rejected, more than"
@@ -77,9 +75,7 @@
     {% if counts[0] >= minimum and counts[1] >= minimum %}
         {{ return('') }}
     {% endif %}
-    {% set file = run_query(
-        "select max(source_file) from " ~ source('online_retail', 'invoice_lines')
-    ).rows[0][0] %}
+    {% set file = ledger_source_file() %}
     {% if counts[0] < minimum %}
         {% set problem = "only " ~ counts[0] ~ " identified customer(s) with a sale"
             ~ (" before " ~ var('as_of_date') if var('as_of_date') else "")
@@ -96,4 +92,12 @@
         "Raw file " ~ file ~ ": " ~ problem ~ " Nothing downstream of the ledger"
         ~ " was built; the marts keep their last good state."
     ) }}
+{% endmacro %}
+
+
+{# The raw file the ledger was built from, for the gates' messages. #}
+{% macro ledger_source_file() %}
+    {{ return(run_query(
+        "select max(source_file) from " ~ source('online_retail', 'invoice_lines')
+    ).rows[0][0]) }}
 {% endmacro %}
