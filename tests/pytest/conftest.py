@@ -1,7 +1,9 @@
 """Shared helpers: run the real dbt CLI on a DuckDB file of the test's own."""
 
+import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from planted_customers import write_planted_file
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = str(Path(sys.executable).with_name("dbt"))
@@ -102,10 +105,6 @@ def _shared_dir(tmp_path_factory, worker_id: str) -> Path:
 @pytest.fixture(scope="session")
 def good_build(tmp_path_factory, worker_id) -> DbtProject:
     """A finished dev build of the planted file (never modify it: copy it)."""
-    import fcntl
-
-    from planted_customers import write_planted_file
-
     workdir = _shared_dir(tmp_path_factory, worker_id) / "good_build"
     with open(str(workdir) + ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -120,8 +119,6 @@ def good_build(tmp_path_factory, worker_id) -> DbtProject:
 
 def copy_build(source: DbtProject, workdir: Path, raw_path: Path | None = None) -> DbtProject:
     """A DbtProject in workdir with a copy of source's DuckDB file and CSV."""
-    import shutil
-
     workdir.mkdir(parents=True, exist_ok=True)
     copy = DbtProject(workdir, Path(raw_path) if raw_path else source.raw_path)
     for suffix in ("", ".wal"):
