@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import html
 import math
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -789,7 +790,10 @@ def render(database: Path, output: Path, csv_link: str) -> Path:
     """Writes the report of the marts in `database` to `output`; returns its path."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(build_page(load(Path(database)), csv_link), encoding="utf-8")
+    # Written aside and renamed: a reader never opens half a page, and a failure keeps the last one.
+    partial = output.with_name(output.name + ".partial")
+    partial.write_text(build_page(load(Path(database)), csv_link), encoding="utf-8")
+    os.replace(partial, output)
     return output
 
 

@@ -5,7 +5,7 @@
 #}
 {% macro as_of_date() %}
     {% if var('as_of_date') %}
-        {{ return("cast(" ~ dbt.string_literal(var('as_of_date')) ~ " as date)") }}
+        {{ return(sql_date('as_of_date', var('as_of_date'))) }}
     {% endif %}
     {{ return(
         "(select cast(" ~ dbt.dateadd('day', 1, 'max(invoice_date)') ~ " as date)"

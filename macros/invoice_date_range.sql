@@ -9,7 +9,7 @@
     {% set earliest = ledger_rule('min_invoice_date') %}
     {% set latest = ledger_rule('max_invoice_date') %}
     {{ return([
-        "cast(" ~ dbt.string_literal(earliest) ~ " as date)",
-        "cast(" ~ dbt.string_literal(latest) ~ " as date)" if latest else "current_date",
+        sql_date('min_invoice_date', earliest),
+        sql_date('max_invoice_date', latest) if latest else "current_date",
     ]) }}
 {% endmacro %}

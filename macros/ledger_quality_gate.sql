@@ -55,10 +55,10 @@
 #}
 {% macro ledger_customer_gate() %}
     {% set minimum = var('min_customers') %}
-    {% set before_as_of = ("invoice_date < " ~ dbt.string_literal(var('as_of_date')))
+    {% set before_as_of = ("invoice_date < " ~ sql_date('as_of_date', var('as_of_date')))
         if var('as_of_date') else "true" %}
     {% if var('validation_cutoff') %}
-        {% set cutoff = "cast(" ~ dbt.string_literal(var('validation_cutoff')) ~ " as date)" %}
+        {% set cutoff = sql_date('validation_cutoff', var('validation_cutoff')) %}
     {% else %}
         {% set cutoff = "(select cast("
             ~ dbt.dateadd('month', -var('validation_months'), 'max(invoice_date)')

@@ -1,62 +1,55 @@
 {#
-  Production (target prod): the marts are built and tested in the
-  PostgreSQL schema `insiders_build`; when the whole run succeeded, one
-  PostgreSQL transaction swaps it in as `insiders` (env INSIDERS_PG_SCHEMA)
-  and grants the read-only role. Metabase never sees a half-built schema, and a
-  failed model or test leaves the last good marts in place.
+  on-run-end: what users read changes only when the whole run passed.
+  - Target prod: the marts were built and tested in PostgreSQL schema
+    <published_schema>_build; insiders.publish.publish_marts swaps it in as
+    <published_schema> and grants Metabase's read-only role. A run that did
+    not build every mart publishes nothing.
+  - The Insiders CSV, written aside by the model insiders_csv, replaces the
+    one marketing reads (after the publish, so that it never lists Insiders
+    the marts did not publish).
+  Both run in Python (functions of the dbt-duckdb plugin): no password is
+  part of any statement here.
 #}
 {% macro publish_marts(results) %}
-    {% if not execute or target.name != 'prod' %}
+    {% if not execute or target.type != 'duckdb' %}
         {{ return('') }}
     {% endif %}
+    {% set kept = "nothing that users read was changed ("
+        ~ ("PostgreSQL schema " ~ published_schema() ~ ", " if target.name == 'prod' else "")
+        ~ insiders_csv_path() ~ ")." %}
     {% set failures = results | selectattr('status', 'in', ['error', 'fail', 'skipped']) | list %}
     {% if failures %}
-        {{ log("Not publishing: " ~ failures | length ~ " model(s) or test(s) failed; "
-            ~ env_var('INSIDERS_PG_SCHEMA', 'insiders') ~ " keeps its last good state.", info=true) }}
+        {{ log("Not publishing: " ~ failures | length ~ " model(s) or test(s) failed; " ~ kept, info=true) }}
         {{ return('') }}
     {% endif %}
-    {% set live, reader = env_var('INSIDERS_PG_SCHEMA', 'insiders'), var('reader_role') %}
-    {% set build = live ~ '_build' %}
-    {% set statements = [
-        ensure_reader_role(),
-        "drop schema if exists " ~ live ~ "_previous cascade",
-        "alter schema " ~ live ~ " rename to " ~ live ~ "_previous",
-        "alter schema " ~ build ~ " rename to " ~ live,
-        "drop schema " ~ live ~ "_previous cascade",
-        "revoke all on schema " ~ live ~ " from public",
-        "grant usage on schema " ~ live ~ " to " ~ reader,
-        "grant select on all tables in schema " ~ live ~ " to " ~ reader,
-    ] %}
-    {% do run_query(
-        "create schema if not exists warehouse." ~ live
-    ) %}
-    {% do run_query(
-        "call postgres_execute('warehouse', " ~ quote_literal(statements | join(';\n')) ~ ")"
-    ) %}
-    {{ log("Published the marts to PostgreSQL schema " ~ live ~ ".", info=true) }}
-    {{ return('') }}
-{% endmacro %}
-
-
-{# The NOLOGIN group role Metabase's login belongs to, and that login. #}
-{% macro ensure_reader_role() %}
-    {% set reader = var('reader_role') %}
-    {% set login = env_var('INSIDERS_METABASE_USER', 'metabase') %}
-    {% set password = env_var('INSIDERS_METABASE_PASSWORD', '') %}
-    {% set sql %}
-do $$
-begin
-    if not exists (select from pg_roles where rolname = '{{ reader }}') then
-        create role {{ reader }} nologin;
-    end if;
-    {% if password %}
-    if not exists (select from pg_roles where rolname = '{{ login }}') then
-        create role {{ login }} login in role {{ reader }};
-    end if;
-    alter role {{ login }} with login password {{ quote_literal(password) }};
+    {% set built = results | selectattr('status', 'equalto', 'success')
+        | map(attribute='node.unique_id') | list %}
+    {% if target.name == 'prod' %}
+        {% set served = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+            | selectattr('database', 'equalto', 'warehouse') | map(attribute='unique_id') | list %}
+        {% set missing = served | reject('in', built) | list %}
+        {% if missing %}
+            {{ log("Not publishing: this run did not build every mart (" ~ missing | length
+                ~ " of " ~ served | length ~ " not built); " ~ kept, info=true) }}
+            {{ return('') }}
+        {% endif %}
+        {{ log(run_query(
+            "select insiders_publish_marts("
+            ~ sql_string('INSIDERS_PG_SCHEMA', published_schema()) ~ ", "
+            ~ sql_string('reader_role', reader_role()) ~ ", "
+            ~ sql_string('INSIDERS_METABASE_USER', metabase_login()) ~ ", "
+            ~ positive_var('publish_lock_timeout_seconds') ~ ", "
+            ~ positive_var('publish_tries') ~ ", "
+            ~ positive_var('reader_statement_timeout_seconds') ~ ", "
+            ~ positive_var('reader_idle_in_transaction_timeout_seconds') ~ ")"
+        ).rows[0][0], info=true) }}
     {% endif %}
-end
-$$
-    {% endset %}
-    {{ return(sql) }}
+    {% if 'model.insiders.insiders_csv' in built %}
+        {{ log(run_query(
+            "select insiders_promote_file("
+            ~ sql_string('INSIDERS_CSV_PATH', insiders_csv_build_path()) ~ ", "
+            ~ sql_string('INSIDERS_CSV_PATH', insiders_csv_path()) ~ ")"
+        ).rows[0][0], info=true) }}
+    {% endif %}
+    {{ return('') }}
 {% endmacro %}

@@ -5,7 +5,7 @@
 #}
 {% macro validation_cutoff() %}
     {% if var('validation_cutoff') %}
-        {{ return("cast(" ~ dbt.string_literal(var('validation_cutoff')) ~ " as date)") }}
+        {{ return(sql_date('validation_cutoff', var('validation_cutoff'))) }}
     {% endif %}
     {{ return(
         "(select cast(" ~ dbt.dateadd('month', -var('validation_months'), 'max(invoice_date)')

@@ -1,11 +1,13 @@
 {{ config(
     materialized='external',
-    location=var('insiders_csv_path'),
+    location=insiders_csv_build_path(),
     format='csv',
 ) }}
 {#
   output/insiders.csv for marketing: every Insider with their cluster, RFM
   segment, features and the day they first qualified, in customer order.
+  Written beside it as insiders.csv.build; the on-run-end hook (macro
+  publish_marts) replaces the CSV with it only when the whole build passed.
 #}
 with customers as (
 

@@ -121,11 +121,9 @@ reasoned as (
             when numbered.is_non_product then 'non_product_stock_code'
             when numbered.unit_price < {{ ledger_rule('min_unit_price') }}
                 then 'below_price_floor'
-            when {{ in_list('country', ledger_rule('excluded_countries')) }}
+            when {{ in_list('country', 'excluded_countries') }}
                 then 'excluded_country'
-            when {{ in_list(
-                'customer_id', ledger_rule('excluded_customer_ids')
-            ) }} then 'excluded_customer'
+            when {{ in_list('customer_id', 'excluded_customer_ids') }} then 'excluded_customer'
             {% if ledger_rule('duplicate_lines') == 'reject' %}
                 when numbered.occurrence > 1 then 'duplicate_line'
             {% endif %}

@@ -38,9 +38,24 @@ class Warehouse(DbtProject):
         super().__init__(workdir, raw_path)
         self.dbname, self.reader, self.login, self.password = dbname, reader, login, password
 
+    # The builder's password (trust authentication accepts any): it must never be printed either.
+    builder_password = "builder secret $$ 'x' -- p4ss"
+
     def environment(self) -> dict:
         return dict(super().environment(), INSIDERS_PG_DB=self.dbname, INSIDERS_METABASE_USER=self.login,
-                    INSIDERS_METABASE_PASSWORD=self.password)
+                    INSIDERS_METABASE_PASSWORD=self.password, INSIDERS_PG_PASSWORD=self.builder_password)
+
+    def secrets(self) -> list[str]:
+        return [self.password, self.builder_password]
+
+    def assert_no_secret(self, *outputs: str) -> None:
+        """No password in the given console outputs, nor in any file of the build's folder (logs, target, CSV)."""
+        for secret in self.secrets():
+            for output in outputs:
+                assert secret not in output
+            for path in self.workdir.rglob("*"):
+                if path.is_file() and path.suffix not in (".duckdb", ".wal"):
+                    assert secret.encode() not in path.read_bytes(), path
 
     def command(self, *args, vars=None):
         return super().command(*args, vars={"reader_role": self.reader, **(vars or {})})
@@ -69,8 +84,9 @@ def warehouse(tmp_path_factory):
     admin(f"create database {dbname}")
     workdir = tmp_path_factory.mktemp("serving")
     write_planted_file(workdir / "planted.csv")
-    project = Warehouse(workdir, workdir / "planted.csv", dbname, reader, login, "reader-" + suffix)
-    project.run("build", "--target", "prod")
+    # A password with a space, quotes and $$ (which broke a DO $$ block).
+    project = Warehouse(workdir, workdir / "planted.csv", dbname, reader, login, f"reader $$ 'pw' {suffix}")
+    project.first_output = project.run("build", "--target", "prod").stdout
     yield project
     admin(f"drop database if exists {dbname} with (force)")
     for role in (login, reader):
@@ -129,21 +145,28 @@ def test_reader_cannot_read_the_sql_layer_built_on_postgres(warehouse):
                 cursor.execute(f"select 1 from {relation} limit 1")
 
 
-def test_readers_never_see_a_missing_or_half_built_mart(warehouse):
+def test_readers_never_see_a_missing_or_half_built_mart_nor_wait_for_it(warehouse):
     expected = {mart: admin(f"select count(*) from insiders.{mart}", warehouse.dbname)[0][0] for mart in MARTS}
-    reads, failures, stop = [], [], threading.Event()
+    reads, failures, waits, stop = [], [], [], threading.Event()
 
     def read_loop():
         with warehouse.as_reader() as cursor:
             while not stop.is_set():
                 for mart in MARTS:
+                    started = time.monotonic()
                     try:
                         cursor.execute(f"select count(*) from insiders.{mart}")
                         reads.append((mart, cursor.fetchone()[0]))
                     except psycopg2.Error as error:
                         failures.append((mart, str(error)))
+                    waits.append(time.monotonic() - started)
                 time.sleep(0.01)
 
+    # A long dashboard query: a transaction that read the marts and stays open across the publish.
+    busy = psycopg2.connect(dbname=warehouse.dbname, host=PG["host"], port=PG["port"], user=warehouse.login,
+                            password=warehouse.password)
+    with busy.cursor() as cursor:
+        cursor.execute("select count(*) from insiders.dim_customers")
     reader = threading.Thread(target=read_loop)
     reader.start()
     build = warehouse.start("build", "--target", "prod", vars={"raw_reload": True})
@@ -151,20 +174,149 @@ def test_readers_never_see_a_missing_or_half_built_mart(warehouse):
     time.sleep(0.5)
     stop.set()
     reader.join()
+    with busy.cursor() as cursor:  # its snapshot still reads the replaced marts, which wait for it
+        cursor.execute("select count(*) from insiders.dim_customers")
+        assert cursor.fetchone()[0] == expected["dim_customers"]
+    busy.close()
     assert build.returncode == 0, output[-3000:]
     assert "Published the marts" in output
-    print(f"reader loop: {len(reads)} reads, {len(failures)} failures")
+    print(f"reader loop: {len(reads)} reads, {len(failures)} failures, longest wait {max(waits) * 1000:.0f} ms "
+          f"(bound: publish_lock_timeout_seconds = 5 s)")
     assert failures == []
     assert len(reads) > 100
     assert all(count == expected[mart] for mart, count in reads)
+    assert max(waits) < 5
+    warehouse.assert_no_secret(output, warehouse.first_output)
+
+
+def test_publish_waits_a_bounded_time_then_fails_clearly_and_leaves_no_backend(warehouse):
+    # Another session holds the published schema's catalog row (uncommitted DDL): the swap cannot take it.
+    before = mart_oids(warehouse.dbname)
+    csv_before = (warehouse.workdir / "insiders.csv").read_bytes()
+    holder = psycopg2.connect(dbname=warehouse.dbname, **PG)
+    with holder.cursor() as cursor:
+        cursor.execute("grant usage on schema insiders to public")
+    try:
+        vars = {"publish_lock_timeout_seconds": 1, "publish_tries": 2, "as_of_date": "2011-11-01"}
+        result = warehouse.run("build", "--target", "prod", vars=vars, check=False)
+        assert result.returncode != 0
+        assert ("Not published: the swap of schema insiders waited 1 s for its locks 2 times" in result.stdout)
+        assert mart_oids(warehouse.dbname) == before
+        assert (warehouse.workdir / "insiders.csv").read_bytes() == csv_before
+        assert publish_backends(warehouse.dbname) == 0
+        warehouse.assert_no_secret(result.stdout, result.stderr)
+
+        # Killed while it waits: its backend gives up within the lock timeout instead of waiting on.
+        build = start_build(warehouse, "--target", "prod", vars=dict(vars, publish_lock_timeout_seconds=2,
+                                                                     publish_tries=100))
+        deadline = time.monotonic() + 600
+        while publish_backends(warehouse.dbname, waiting=True) == 0:
+            assert build.poll() is None and time.monotonic() < deadline, "the publish never waited"
+            time.sleep(0.2)
+        os.killpg(build.pid, 9)
+        build.wait()
+        time.sleep(3)
+        assert publish_backends(warehouse.dbname) == 0
+    finally:
+        holder.rollback()
+        holder.close()
+    assert mart_oids(warehouse.dbname) == before
+
+
+def publish_backends(dbname: str, waiting: bool = False) -> int:
+    return admin("select count(*) from pg_stat_activity where application_name = 'insiders-publish' "
+                 f"and datname = '{dbname}'" + (" and wait_event_type = 'Lock'" if waiting else ""))[0][0]
+
+
+def test_unreachable_server_prints_no_secret(warehouse):
+    project = Warehouse(warehouse.workdir / "unreachable", warehouse.raw_path, warehouse.dbname, warehouse.reader,
+                        warehouse.login, warehouse.password)
+    environment = project.environment
+    project.environment = lambda: dict(environment(), INSIDERS_PG_PORT="1")
+    result = project.run("build", "--target", "prod", check=False)
+    assert result.returncode != 0
+    assert "Connection refused" in result.stdout + result.stderr
+    project.assert_no_secret(result.stdout, result.stderr)
+
+
+def test_a_password_in_the_dsn_is_refused_without_printing_it(warehouse):
+    environment = warehouse.environment
+    dsn = f"host=127.0.0.1 dbname={warehouse.dbname} password=dsn-secret-{warehouse.login}"
+    try:
+        warehouse.environment = lambda: dict(environment(), INSIDERS_PG_DSN=dsn)
+        result = warehouse.run("build", "--target", "prod", check=False)
+    finally:
+        warehouse.environment = environment
+    assert result.returncode != 0
+    assert "INSIDERS_PG_DSN must not hold a password" in result.stdout + result.stderr
+    assert "dsn-secret" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("INSIDERS_METABASE_USER", "x superuser login; create table public.pwned as select current_user --"),
+        ("INSIDERS_PG_SCHEMA", "insiders; call postgres_execute('warehouse', 'create table public.pwned (a int)')"),
+        ("INSIDERS_PG_SCHEMA", "insiders; copy (select 1) to 'pwned.csv'"),
+    ],
+)
+def test_hostile_setting_is_named_and_runs_nothing(warehouse, setting, value):
+    before = mart_oids(warehouse.dbname)
+    roles = admin("select count(*) from pg_roles")
+    environment = warehouse.environment
+    try:
+        warehouse.environment = lambda: dict(environment(), **{setting: value})
+        result = warehouse.run("build", "--target", "prod", check=False)
+    finally:
+        warehouse.environment = environment
+    assert result.returncode != 0
+    assert f"Setting {setting} = '{value}' is not valid" in result.stdout
+    assert admin("select count(*) from pg_tables where tablename = 'pwned'", warehouse.dbname) == [(0,)]
+    assert admin("select count(*) from pg_roles") == roles
+    assert not (warehouse.project_dir / "pwned.csv").exists()
+    assert mart_oids(warehouse.dbname) == before
+
+
+def test_schema_names_behave_the_same_whatever_their_case(warehouse):
+    # PostgreSQL folds unquoted names: Insiders is insiders, in the build schema and in the publish.
+    environment = warehouse.environment
+    try:
+        warehouse.environment = lambda: dict(environment(), INSIDERS_PG_SCHEMA="Insiders")
+        listed = warehouse.run("ls", "--target", "prod", "--select", "dim_customers", "--output", "json",
+                               "--output-keys", "schema", "--quiet").stdout
+    finally:
+        warehouse.environment = environment
+    assert '"schema": "insiders_build"' in listed
+
+
+def test_reader_has_least_privilege(warehouse):
+    with warehouse.as_reader() as cursor:
+        for statement in ["create temporary table x (a int)",
+                          "create function pg_temp.f() returns int language sql as 'select 1'",
+                          "do $$ begin perform 1; end $$"]:
+            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+                cursor.execute(statement)
+        cursor.execute("show statement_timeout")
+        assert cursor.fetchone()[0] == "5min"
+        cursor.execute("show idle_in_transaction_session_timeout")
+        assert cursor.fetchone()[0] == "1min"
+    # A role that is not a reader cannot even connect to the warehouse's database.
+    stranger = f"stranger_{warehouse.login}"
+    admin(f"create role {stranger} login password 'x'")
+    try:
+        with pytest.raises(psycopg2.OperationalError, match="permission denied for database"):
+            psycopg2.connect(dbname=warehouse.dbname, host=PG["host"], port=PG["port"], user=stranger,
+                             password="x").close()
+    finally:
+        admin(f"drop role {stranger}")
 
 
 def test_failed_build_keeps_the_last_good_marts(warehouse):
     before = mart_oids(warehouse.dbname)
     # The data-quality gate fails when more than this share of lines is rejected.
-    result = warehouse.run("build", "--target", "prod", vars={"max_rejected_share": 0.0}, check=False)
+    result = warehouse.run("build", "--target", "prod", vars={"min_customers": 100000}, check=False)
     assert result.returncode != 0
-    assert "keeps its last good state" in result.stdout
+    assert "nothing that users read was changed (PostgreSQL schema insiders" in result.stdout
     assert mart_oids(warehouse.dbname) == before
 
 
