@@ -123,7 +123,8 @@ reasoned as (
                 then 'below_price_floor'
             when {{ in_list('country', 'excluded_countries') }}
                 then 'excluded_country'
-            when {{ in_list('customer_id', 'excluded_customer_ids') }} then 'excluded_customer'
+            when {{ in_list('customer_id', 'excluded_customer_ids') }}
+                then 'excluded_customer'
             {% if ledger_rule('duplicate_lines') == 'reject' %}
                 when numbered.occurrence > 1 then 'duplicate_line'
             {% endif %}
