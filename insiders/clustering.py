@@ -315,17 +315,23 @@ def space_matrices(feature_space: pd.DataFrame, embeddings: pd.DataFrame) -> dic
     return matrices
 
 
-def select_insiders(scaled: pd.DataFrame, gross_revenue: np.ndarray, choice: pd.Series,
+def is_eligible(net_revenue: np.ndarray, gross_revenue: np.ndarray, max_return_share: float) -> np.ndarray:
+    """Whoever returned more than max_return_share of what they bought cannot
+    enter, whatever their cluster: value is what a customer keeps."""
+    return net_revenue >= (1 - max_return_share) * gross_revenue
+
+
+def select_insiders(scaled: pd.DataFrame, revenue: np.ndarray, choice: pd.Series,
                     max_customer_share: float, random_state: int, sample_size: int) -> np.ndarray:
     """The whole rule on one customer base: the chosen space, algorithm and
     number of clusters fitted on a sample of sample_size customers (the
     sample drawn with random_state), every customer labelled, clusters
-    ranked by revenue per customer, the Insiders clusters. Returns a boolean
+    ranked by (net) revenue per customer, the Insiders clusters. Returns a boolean
     mask of Insiders."""
     sample = sample_rows(len(scaled), sample_size, random_state)
-    space_data = clustering_input(choice.space, scaled.iloc[sample], gross_revenue[sample], random_state)
+    space_data = clustering_input(choice.space, scaled.iloc[sample], revenue[sample], random_state)
     labels = label_everyone(choice, space_data, scaled.to_numpy(dtype=float), sample, random_state)
-    cluster_ids = rank_clusters(labels, gross_revenue)
+    cluster_ids = rank_clusters(labels, revenue)
     return np.isin(cluster_ids, list(insider_clusters(cluster_ids, max_customer_share)))
 
 

@@ -148,6 +148,12 @@
     {% for samples in var('dbscan').min_samples %}
         {% do checked_number('dbscan.min_samples', samples, 1, whole=true) %}
     {% endfor %}
+    {% set membership = var('membership') %}
+    {% do checked_number('membership.max_member_share', membership.max_member_share, 0, 1, exclusive=true) %}
+    {% do checked_number('membership.exit.lapse_multiple', membership.exit.lapse_multiple, 0, exclusive=true) %}
+    {% do checked_number('membership.exit.min_lapse_days', membership.exit.min_lapse_days, 1, whole=true) %}
+    {% do checked_number('membership.exit.value_quantile', membership.exit.value_quantile, 0, 1) %}
+    {% do checked_number('insiders_max_return_share', var('insiders_max_return_share'), 0, 1) %}
     {% for rule in var('ledger_rules')[var('profile')] %}
         {% do ledger_rule(rule) %}
     {% endfor %}

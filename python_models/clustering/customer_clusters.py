@@ -1,10 +1,12 @@
-"""The chosen model, trained on the sample: every customer's cluster (1 = most revenue per customer) and Insiders flag."""
+"""The chosen model, trained on the sample: every customer's cluster (1 = most net revenue per customer) and
+whether they qualify as Insiders (the program's entry; membership itself is carried by membership_replay)."""
 
 import numpy as np
 import pandas as pd
 from insiders.clustering import (
     choose_model,
     insider_clusters,
+    is_eligible,
     label_everyone,
     rank_clusters,
     read_frame,
@@ -16,7 +18,7 @@ def model(dbt, session):
     rule = dbt.config.get("model_choice")
     random_state = dbt.config.get("random_state")
     customers = read_frame(
-        dbt.ref("int_customers_featurized").order("customer_id").select("customer_id, gross_revenue")
+        dbt.ref("int_customers_featurized").order("customer_id").select("customer_id, gross_revenue, net_revenue")
     )
     feature_space = read_frame(dbt.ref("customer_feature_space").order("customer_id"))
     embeddings = read_frame(dbt.ref("customer_embeddings"))
@@ -30,12 +32,14 @@ def model(dbt, session):
         choice, spaces[choice.space], feature_space.drop(columns="customer_id").to_numpy(dtype=float), sample,
         random_state,
     )
-    cluster_ids = rank_clusters(labels, customers["gross_revenue"].to_numpy(dtype=float))
+    cluster_ids = rank_clusters(labels, customers["net_revenue"].to_numpy(dtype=float))
     insiders = insider_clusters(cluster_ids, dbt.config.get("insiders_max_customer_share"))
+    eligible = is_eligible(customers["net_revenue"].to_numpy(dtype=float), customers["gross_revenue"].to_numpy(dtype=float),
+                           dbt.config.get("insiders_max_return_share"))
     return pd.DataFrame({
         "customer_id": customers["customer_id"].to_numpy(),
         "cluster_id": cluster_ids.astype("int32"),
-        "is_insider": pd.Series(cluster_ids).isin(insiders).to_numpy(),
+        "is_insider": pd.Series(cluster_ids).isin(insiders).to_numpy() & eligible,
         "model_id": int(choice.model_id),
         "space": choice.space,
         "algorithm": choice.algorithm,

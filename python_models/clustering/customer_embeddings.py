@@ -7,8 +7,8 @@ from insiders.clustering import embed_all, read_frame, sample_rows
 def model(dbt, session):
     random_state = dbt.config.get("random_state")
     feature_space = read_frame(dbt.ref("customer_feature_space").order("customer_id"))
-    revenue = read_frame(dbt.ref("int_customers_featurized").order("customer_id").select("gross_revenue"))
-    revenue = revenue["gross_revenue"]
+    revenue = read_frame(dbt.ref("int_customers_featurized").order("customer_id").select("net_revenue"))
+    revenue = revenue["net_revenue"]
     # t-SNE, UMAP and the grid's distance matrix grow with the square of the
     # customers: they see a fixed-size seeded sample (everyone when smaller).
     sample = sample_rows(len(feature_space), dbt.config.get("sample_size"), random_state)

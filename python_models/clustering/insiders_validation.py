@@ -5,17 +5,20 @@ import pandas as pd
 from insiders.clustering import (
     bootstrap_ari,
     feature_matrix,
+    is_eligible,
     min_pairwise_jaccard,
     next_period_groups,
     read_frame,
     select_insiders,
     space_matrices,
 )
+from insiders.membership import ExitRules, entry_rule, replay
 
 
 def model(dbt, session):
     settings = dbt.config.get("feature_space")
     max_share = dbt.config.get("insiders_max_customer_share")
+    max_return_share = dbt.config.get("insiders_max_return_share")
     random_state = dbt.config.get("random_state")
     sample_size = dbt.config.get("sample_size")
     clusters = read_frame(dbt.ref("customer_clusters").order("customer_id"))
@@ -29,8 +32,9 @@ def model(dbt, session):
         feature_matrix(past, settings["features"], settings["log_features"], settings["scaler"]),
         columns=settings["features"],
     )
-    past_revenue = past["gross_revenue"].to_numpy(dtype=float)
-    insiders_then = select_insiders(scaled_past, past_revenue, choice, max_share, random_state, sample_size)
+    past_revenue = past["net_revenue"].to_numpy(dtype=float)
+    insiders_then = select_insiders(scaled_past, past_revenue, choice, max_share, random_state, sample_size) & is_eligible(
+        past_revenue, past["gross_revenue"].to_numpy(dtype=float), max_return_share)
     by_customer = after.set_index("customer_id")
     spent = past["customer_id"].map(by_customer["revenue_after_cutoff"]).fillna(0).to_numpy(float)
     spent_before = past["customer_id"].map(by_customer["revenue_before_cutoff"]).fillna(0).to_numpy(float)
@@ -56,16 +60,53 @@ def model(dbt, session):
              if name == "insiders" else None),
         ]
 
+    # The program as it would have stood at the cutoff: the membership replayed over the monthly refreshes before
+    # it, then the cutoff; its members against the top of the same size by RFM score and by past net revenue.
+    dates = read_frame(dbt.ref("int_membership_refresh_dates"))
+    cutoff = dates[dates["is_validation_cutoff"]]["refresh_date"].iloc[0]
+    replay_dates = sorted(dates[dates["is_monthly_refresh"] & (dates["refresh_date"] < cutoff)]["refresh_date"]) + [cutoff]
+    at_dates = read_frame(dbt.ref("int_customers_at_refreshes").order("refresh_date, customer_id"))
+    by_date = dict(tuple(at_dates.groupby("refresh_date")))
+    exits = dbt.config.get("membership_exit")
+    membership = replay(
+        replay_dates, lambda date: by_date[date].reset_index(drop=True),
+        entry_rule(choice, settings, max_share, max_return_share, random_state, sample_size),
+        ExitRules(exits["lapse_multiple"], exits["min_lapse_days"], exits["value_quantile"], max_return_share),
+        dbt.config.get("max_member_share"),
+    )
+    final = membership[(membership["refresh_date"] == membership["refresh_date"].max()) & membership["is_member"]]
+    members_then = past["customer_id"].isin(final["customer_id"]).to_numpy()
+    size = int(members_then.sum())
+    rows_of = np.arange(len(past))
+    programs = {
+        "members": members_then,
+        "rfm_top_members_size": np.isin(rows_of, np.lexsort((-past_revenue, -past["rfm_score"].to_numpy()))[:size]),
+        "net_revenue_top_members_size": np.isin(rows_of, np.argsort(-past_revenue, kind="stable")[:size]),
+    }
+    shares = {name: spent[mask].sum() / total_after for name, mask in programs.items()}
+    for name, mask in programs.items():
+        rows += [
+            (name, "customers", size, None, None),
+            (name, "share_of_customers", mask.mean(), None, None),
+            (name, "share_of_revenue_after_cutoff", shares[name], ">= 0.51" if name == "members" else None,
+             bool(shares[name] >= 0.51) if name == "members" else None),
+        ]
+    rows.append(("members", "share_of_revenue_after_cutoff_vs_same_size_tops", shares["members"],
+                 "> rfm_top_members_size and > net_revenue_top_members_size",
+                 bool(shares["members"] > max(shares["rfm_top_members_size"], shares["net_revenue_top_members_size"]))))
+
     # Stability today: other random states (model and sample), and bootstrap
     # resamples of the sample.
     customers = read_frame(
-        dbt.ref("int_customers_featurized").order("customer_id").select("customer_id, gross_revenue")
+        dbt.ref("int_customers_featurized").order("customer_id").select("customer_id, gross_revenue, net_revenue")
     )
     feature_space = read_frame(dbt.ref("customer_feature_space").order("customer_id"))
-    revenue = customers["gross_revenue"].to_numpy(dtype=float)
+    revenue = customers["net_revenue"].to_numpy(dtype=float)
     insider_sets = [
         set(customers["customer_id"][select_insiders(feature_space.drop(columns="customer_id"), revenue, choice,
-                                                     max_share, state, sample_size)])
+                                                     max_share, state, sample_size)
+                                     & is_eligible(revenue, customers["gross_revenue"].to_numpy(dtype=float),
+                                                   max_return_share)])
         for state in dbt.config.get("random_states")
     ]
     embeddings = read_frame(dbt.ref("customer_embeddings"))
