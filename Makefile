@@ -12,7 +12,7 @@ CSV_FILE := $(or $(INSIDERS_CSV_PATH),output/insiders.csv)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: run prod test data report lint bench scale-data clean
+.PHONY: run prod test data report lint bench scale-data replay clean
 
 $(BIN)/dbt: requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ report: $(BIN)/dbt
 # (connection from INSIDERS_PG_* or INSIDERS_PG_DSN).
 prod: data
 	$(BIN)/dbt build --target prod
+
+# The program replayed as it would have run on the 15th of every month of the
+# data (membership carried forward), then its table per refresh.
+replay: data
+	$(BIN)/dbt build --select +membership_refreshes +dim_customers
+	$(BIN)/python -m insiders.replay_table --database $(DUCKDB_FILE)
 
 # sqlfluff, dbt data and unit tests on their own database, then pytest.
 test: data

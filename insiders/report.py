@@ -153,6 +153,8 @@ class Marts:
     ledger: pd.DataFrame
     rejections: pd.DataFrame
     embeddings: pd.DataFrame
+    refreshes: pd.DataFrame
+    last_leavers: pd.DataFrame
 
     @property
     def insiders(self) -> pd.DataFrame:
@@ -184,6 +186,11 @@ QUERIES = {
         from clustering.customer_clusters as clusters
         left join marts.model_selection as models on models.model_id = clusters.model_id""",
     "ledger": "select * from marts.ledger_reconciliation",
+    "refreshes": "select * from marts.membership_refreshes order by refresh_date",
+    "last_leavers": """
+        select customer_id, reason from marts.membership_replay
+        where membership_change = 'left' and refresh_date = (select max(refresh_date) from marts.membership_replay)
+        order by customer_id""",
     "rejections": """
         select rejection_reason, count(*) as lines, sum(revenue) as revenue
         from marts.rejected_invoice_lines group by rejection_reason order by lines desc""",
@@ -267,29 +274,11 @@ def validation_value(marts: Marts, metric: str) -> float | None:
     return None if rows.empty or missing(rows.value.iloc[0]) else float(rows.value.iloc[0])
 
 
-def exit_conditions(rules: pd.DataFrame) -> list[tuple[pd.Series, pd.Series | None, str]]:
-    """(entry rule, its non-insider neighbour leaf, the condition that differs).
-    Neighbour leaves share every condition but one: crossing that one threshold
-    is what moves a customer out of the entry leaf."""
-    entries, others = rules[rules.predicts_insider], rules[~rules.predicts_insider]
-    pairs = []
-    for _, entry in entries.iterrows():
-        entry_conditions = set(entry.rule.split(" and "))
-        found = None
-        for _, leaf in others.iterrows():
-            leaf_conditions = set(leaf.rule.split(" and "))
-            if len(leaf_conditions - entry_conditions) == 1 and len(entry_conditions - leaf_conditions) == 1:
-                found = (leaf, (leaf_conditions - entry_conditions).pop())
-                break
-        pairs.append((entry, *found) if found else (entry, None, "any of its conditions stops holding"))
-    return pairs
-
-
 # --- Sections -----------------------------------------------------------------
 
 def eligible_section(marts: Marts, csv_link: str) -> str:
     """1. Who is eligible: the top 50 Insiders, and the whole list as CSV."""
-    top = marts.insiders.sort_values("gross_revenue", ascending=False).head(50)
+    top = marts.insiders.sort_values("net_revenue", ascending=False).head(50)
     rows = [[rank, int(c.customer_id), money(c.gross_revenue), money(c.net_revenue), number(c.invoices),
              number(c.recency_days), money(c.avg_ticket), c.rfm_segment]
             for rank, c in enumerate(top.itertuples(), start=1)]
@@ -414,6 +403,15 @@ def forecast_section(marts: Marts) -> str:
                   f"they actually brought {tagged('oot-actual', money(after))} up to {day_label(horizon)}: an "
                   f"error of {tagged('oot-error', percent(error))} (forecast − actual, over actual)."),
         chart(figure, 400),
+        paragraph("The same forecast made at every monthly refresh for the members of that refresh, beside "
+                  "what came (mart membership_refreshes; where the data holds the 3 months):"),
+        table([[day_label(r.refresh_date), money(r.forecast_next_3_months), money(r.forecast_low),
+                money(r.forecast_high), money(r.members_revenue_next_3_months), percent(r.forecast_error),
+                "yes" if r.forecast_interval_held else "no"]
+               for r in marts.refreshes.itertuples()
+               if pd.notna(r.forecast_error)],
+              ["Refresh", "Forecast", "95% low", "95% high", "Actual", "Error", "Inside the interval"],
+              testid="forecast-backtest"),
     )
 
 
@@ -452,37 +450,48 @@ def rules_section(marts: Marts) -> str:
 
 
 def exit_section(marts: Marts) -> str:
-    """7. When does a customer leave: exit conditions and who left at the last run."""
-    rows = []
-    for entry, leaf, condition in exit_conditions(marts.rules):
-        rows.append([f"Rule {entry.rule_id}: {entry.rule}", condition,
-                     f"Rule {leaf.rule_id}: {number(leaf.customers)} customers, {number(leaf.insiders)} Insiders"
-                     if leaf is not None else "n/a"])
-    changes = marts.changes
-    last_run = changes.changed_at.max() if not changes.empty else None
-    at_last = changes[changes.changed_at == last_run] if last_run is not None else changes
-    left = at_last[at_last.membership_change == "left"].sort_values("customer_id")
-    joined = at_last[at_last.membership_change == "joined"]
-    if last_run is None:
-        who = paragraph(f"No membership change is recorded yet: {tagged('left-last-run-count', '0')} customers left.")
-    elif left.empty:
-        who = paragraph(f"At the last run that changed the membership ({day_label(last_run)}, data as of "
-                        f"{day_label(at_last.as_of_date.max())}) {tagged('left-last-run-count', '0')} customers "
-                        f"left and {tagged('joined-last-run-count', number(len(joined)))} joined: nobody left.")
-    else:
-        who = paragraph(f"At the last run that changed the membership ({day_label(last_run)}, data as of "
-                        f"{day_label(at_last.as_of_date.max())}) {tagged('left-last-run-count', number(len(left)))} "
-                        f"customers left and {tagged('joined-last-run-count', number(len(joined)))} joined. "
-                        f"Those who left:") + table(
-            [[int(c.customer_id), c.previous_cluster_id, c.cluster_id] for c in left.itertuples()],
-            ["Customer", "Cluster before", "Cluster now"], testid="left-last-run")
+    """7. When does a customer leave: the exit conditions, and the program replayed month by month."""
+    rules = last = marts.refreshes.iloc[-1]  # the rules in force, and the last refresh
+    rows = [[day_label(r.refresh_date), number(r.customers), number(r.members), percent(r.member_share),
+             number(r.joiners), number(r.leavers), number(r.rejoiners), number(r.waiting),
+             percent(r.retention) if pd.notna(r.retention) else "n/a",
+             percent(r.members_share_next_3_months) if pd.notna(r.members_share_next_3_months) else "n/a"]
+            for r in marts.refreshes.itertuples()]
+    figure = go.Figure([
+        go.Bar(x=marts.refreshes.refresh_date, y=marts.refreshes.members, name="Members", marker_color=INSIDERS_COLOR),
+        go.Scatter(x=marts.refreshes.refresh_date, y=marts.refreshes.retention, name="Retention", yaxis="y2",
+                   mode="lines+markers", line_color="#0f766e"),
+    ])
+    figure.update_layout(title="Members and retention at every monthly refresh", yaxis_title="members",
+                         yaxis2=dict(overlaying="y", side="right", tickformat=".0%", range=[0, 1.05]))
+    leavers = table([[int(c.customer_id), c.reason] for c in marts.last_leavers.head(20).itertuples()],
+                    ["Customer", "Exit condition met"], testid="left-last-run") if len(marts.last_leavers) else ""
     return section(
-        "exit", "7. When does a customer leave the Insiders?",
-        paragraph("Membership is recomputed at every monthly refresh: a customer leaves when, at the refresh, "
-                  "they no longer meet any entry rule. In practice they cross one threshold into a neighbouring "
-                  "leaf that predicts non-Insiders:"),
-        table(rows, ["Entry rule", "Leaves when", "Neighbouring leaf"], testid="exit-conditions"),
-        who,
+        "exit", "7. How does a customer enter, and when do they leave the Insiders?",
+        paragraph(f"Insiders is a membership, refreshed on the 15th of every month. <b>Entry:</b> a customer "
+                  f"enters when they qualify as an Insider (question 6) and the program has room: it holds at "
+                  f"most {percent(rules.max_member_share)} of the customers, newcomers with the highest net "
+                  f"revenue first; whoever returned more than {percent(rules.max_return_share)} of what they "
+                  f"bought does not qualify."),
+        paragraph(f"<b>Exit:</b> a member stays, even when they no longer qualify, until one of these holds at "
+                  f"a refresh: (1) <b>lapsed</b>: no purchase for more than "
+                  f"{number(rules.exit_lapse_multiple, 1)} times their own usual time between purchases, and at "
+                  f"least {number(rules.exit_min_lapse_days)} days; (2) <b>low value</b>: their net revenue of "
+                  f"the last 12 months fell below the {percent(rules.exit_value_quantile)} quantile of all "
+                  f"customers'; (3) <b>returns</b>: they have now returned more than "
+                  f"{percent(rules.max_return_share)} of what they bought. Entry is strict and exit loose, so "
+                  f"a good customer who skips a month stays a member."),
+        paragraph(f"At the last refresh ({day_label(last.refresh_date)}): "
+                  f"{tagged('members-last-refresh', number(last.members))} members, "
+                  f"{tagged('joined-last-run-count', number(last.joiners))} joined, "
+                  f"{tagged('left-last-run-count', number(last.leavers))} left, retention "
+                  f"{tagged('retention-last-refresh', percent(last.retention))}."),
+        leavers,
+        paragraph("The program replayed over every refresh of the data, membership carried forward "
+                  "(mart membership_refreshes):"),
+        table(rows, ["Refresh", "Customers", "Members", "Share", "Joined", "Left", "Re-joined", "Waiting",
+                     "Retention", "Members' share of the next 3 months"], testid="membership-refreshes"),
+        chart(figure, 380),
     )
 
 

@@ -77,6 +77,16 @@
 {% endmacro %}
 
 
+{# The clustering sample: var clustering_sample_size, else the profile's. #}
+{% macro clustering_sample_size() %}
+    {% set size = var('clustering_sample_size') %}
+    {% if size is none %}
+        {% set size = var('clustering_sample_sizes')[var('profile')] %}
+    {% endif %}
+    {{ return(checked_number('clustering_sample_size', size, 1, whole=true)) }}
+{% endmacro %}
+
+
 {% macro checked_choice(name, value, choices) %}
     {% if value not in choices %}
         {% do setting_error(name, value, "expected one of " ~ (choices | join(', '))) %}
@@ -128,7 +138,8 @@
     {% for share in ['max_rejected_share', 'insiders_max_customer_share'] %}
         {% do checked_number(share, var(share), 0, 1, exclusive=true) %}
     {% endfor %}
-    {% for count in ['min_customers', 'clustering_sample_size', 'validation_months',
+    {% do clustering_sample_size() %}
+    {% for count in ['min_customers', 'validation_months',
                      'validation_bootstrap_resamples', 'insiders_rules_depth',
                      'publish_lock_timeout_seconds', 'publish_tries',
                      'reader_statement_timeout_seconds',

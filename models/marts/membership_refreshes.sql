@@ -5,6 +5,8 @@
   (the next 3 months repeat the last 3 complete months; 95 % interval from
   the spread of the last 6) beside what came, where the data has it.
 #}
+{% set exit_rules = var('membership')['exit'] %}
+
 with membership as (
 
     select * from {{ ref('membership_replay') }}
@@ -261,5 +263,21 @@ select
             then
                 members_revenue_next_3_months
                 between forecast_low and forecast_high
-    end as forecast_interval_held
+    end as forecast_interval_held,
+    -- The rules in force, so that the dashboard and the report can state them.
+    {{ checked_number(
+        'membership.max_member_share', var('membership')['max_member_share'], 0
+    ) }} as max_member_share,
+    {{ checked_number(
+        'insiders_max_return_share', var('insiders_max_return_share'), 0
+    ) }} as max_return_share,
+    {{ checked_number(
+        'membership.exit.lapse_multiple', exit_rules['lapse_multiple'], 0
+    ) }} as exit_lapse_multiple,
+    {{ checked_number(
+        'membership.exit.min_lapse_days', exit_rules['min_lapse_days'], 0
+    ) }} as exit_min_lapse_days,
+    {{ checked_number(
+        'membership.exit.value_quantile', exit_rules['value_quantile'], 0
+    ) }} as exit_value_quantile
 from final
