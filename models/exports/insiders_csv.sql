@@ -5,30 +5,14 @@
 ) }}
 {#
   output/insiders.csv for marketing: every Insider with their cluster, RFM
-  segment, features and the day they first qualified, in customer order.
+  segment, features and the refresh since which they are members, in
+  customer order.
   Written beside it as insiders.csv.build; the on-run-end hook (macro
   publish_marts) replaces the CSV with it only when the whole build passed.
 #}
 with customers as (
 
     select * from {{ ref('dim_customers') }}
-
-),
-
-membership_changes as (
-
-    select * from {{ ref('insiders_membership_changes') }}
-
-),
-
-first_qualified as (
-
-    select
-        customer_id,
-        min(as_of_date) as first_qualified_on
-    from membership_changes
-    where membership_change = 'joined'
-    group by customer_id
 
 ),
 
@@ -39,8 +23,7 @@ final as (
         customers.cluster_id,
         customers.cluster_name,
         customers.rfm_segment,
-        coalesce(first_qualified.first_qualified_on, customers.as_of_date)
-            as first_qualified_on,
+        customers.member_since,
         customers.as_of_date,
         customers.recency_days,
         customers.invoices,
@@ -54,8 +37,6 @@ final as (
         customers.avg_basket_size,
         customers.avg_unique_basket_size
     from customers
-    left join first_qualified
-        on customers.customer_id = first_qualified.customer_id
     where customers.is_insider
     order by customers.customer_id
 

@@ -265,19 +265,31 @@ select
                 between forecast_low and forecast_high
     end as forecast_interval_held,
     -- The rules in force, so that the dashboard and the report can state them.
+    cast(
     {{ checked_number(
         'membership.max_member_share', var('membership')['max_member_share'], 0
-    ) }} as max_member_share,
+    ) }}
+        as double precision
+    ) as max_member_share,
+    cast(
     {{ checked_number(
         'insiders_max_return_share', var('insiders_max_return_share'), 0
-    ) }} as max_return_share,
+    ) }}
+        as double precision
+    ) as max_return_share,
+    cast(
     {{ checked_number(
         'membership.exit.lapse_multiple', exit_rules['lapse_multiple'], 0
-    ) }} as exit_lapse_multiple,
+    ) }}
+        as double precision
+    ) as exit_lapse_multiple,
     {{ checked_number(
         'membership.exit.min_lapse_days', exit_rules['min_lapse_days'], 0
     ) }} as exit_min_lapse_days,
+    cast(
     {{ checked_number(
         'membership.exit.value_quantile', exit_rules['value_quantile'], 0
-    ) }} as exit_value_quantile
+    ) }}
+        as double precision
+    ) as exit_value_quantile
 from final

@@ -64,7 +64,7 @@ def test_insiders_csv_lists_every_insider(planted):
     project, _ = planted
     with open(project.workdir / "insiders.csv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0])[:5] == ["customer_id", "cluster_id", "cluster_name", "rfm_segment", "first_qualified_on"]
+    assert list(rows[0])[:5] == ["customer_id", "cluster_id", "cluster_name", "rfm_segment", "member_since"]
     expected = project.query(
         "select customer_id, cluster_id, gross_revenue, rfm_segment from marts.dim_customers "
         "where is_insider order by customer_id"
