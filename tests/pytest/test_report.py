@@ -117,7 +117,7 @@ def test_key_numbers_equal_the_marts(opened, planted):
     assert text("insiders-share-of-revenue") == percent(insiders_revenue / revenue)
 
     top = planted.query("select customer_id from marts.dim_customers where is_insider "
-                        "order by gross_revenue desc limit 50")
+                        "order by net_revenue desc limit 50")
     rows = page.get_by_test_id("top-insiders").locator("tbody tr")
     assert rows.count() == len(top)
     assert rows.first.locator("td").nth(1).inner_text() == str(top[0][0])
@@ -131,10 +131,13 @@ def test_key_numbers_equal_the_marts(opened, planted):
 
     entry_rules = one("select count(*) from marts.insiders_rules where predicts_insider")[0]
     assert text("entry-rules-count") == f"{entry_rules:,}"
-    left = one("select count(*) filter (where membership_change = 'left' and changed_at = "
-               "(select max(changed_at) from marts.insiders_membership_changes)) "
-               "from marts.insiders_membership_changes")[0]
+    members, joined, left = one("select members, joiners, leavers from marts.membership_refreshes "
+                                "order by refresh_date desc limit 1")
+    assert text("members-last-refresh") == f"{members:,}"
+    assert text("joined-last-run-count") == f"{joined:,}"
     assert text("left-last-run-count") == f"{left:,}"
+    refreshes = one("select count(*) from marts.membership_refreshes")[0]
+    assert page.get_by_test_id("membership-refreshes").locator("tbody tr").count() == refreshes
 
 
 def test_forecast_and_validation_equal_the_marts(opened, planted):
