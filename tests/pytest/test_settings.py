@@ -81,3 +81,14 @@ def test_killed_build_leaves_the_csv_as_it_was(good_copy):
                      after=0.0)
     assert (project.workdir / "insiders.csv.build").read_bytes() != before
     assert (project.workdir / "insiders.csv").read_bytes() == before
+
+
+def test_a_failed_report_leaves_the_last_page(tmp_path):
+    from insiders.report import render
+
+    page = tmp_path / "report.html"
+    page.write_text("the last good page")
+    with pytest.raises(Exception):
+        render(tmp_path / "missing.duckdb", page, "insiders.csv")
+    assert page.read_text() == "the last good page"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["report.html"]
