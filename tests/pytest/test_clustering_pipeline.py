@@ -17,7 +17,8 @@ def planted(good_build, tmp_path_factory):
 
 
 def clusters(project):
-    return project.query("select customer_id, cluster_id, is_insider from marts.dim_customers order by customer_id")
+    return project.query("select customer_id, cluster_id, qualifies_as_insider from marts.dim_customers "
+                         "order by customer_id")
 
 
 def test_planted_groups_are_recovered(planted):
@@ -28,6 +29,10 @@ def test_planted_groups_are_recovered(planted):
     insiders = {customer for customer, _, is_insider in rows if is_insider}
     vips = {customer for customer, group in groups.items() if group == "vip"}
     assert insiders == vips
+    # Every VIP is a member; so are regulars who entered at an early refresh and have not lapsed since.
+    members = {customer for (customer,) in project.query("select customer_id from marts.dim_customers where is_insider")}
+    assert vips <= members
+    assert {groups[customer] for customer in members} <= {"vip", "regular"}
 
 
 def test_every_output_is_built(planted):

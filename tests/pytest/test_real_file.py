@@ -69,7 +69,8 @@ def test_seed_profile_reproduces_the_seed(dbt_project):
 @pytest.fixture(scope="module")
 def membership_build(tmp_path_factory):
     project = DbtProject(tmp_path_factory.mktemp("membership"), real_raw_file())
-    project.run("build", "--select", "+membership_refreshes", "+insiders_validation", "+dim_customers")
+    project.run("build", "--select", "+membership_refreshes", "+insiders_validation", "+dim_customers",
+                "--indirect-selection", "cautious")
     return project
 
 

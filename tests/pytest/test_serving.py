@@ -16,8 +16,8 @@ from planted_customers import write_planted_file
 PG = {"host": os.environ.get("INSIDERS_PG_HOST", "127.0.0.1"), "port": int(os.environ.get("INSIDERS_PG_PORT", "5432")),
       "user": os.environ.get("INSIDERS_PG_USER", "postgres")}
 MARTS = ["cluster_profiles", "dim_customers", "fct_invoice_lines", "insiders_membership_changes", "insiders_rules",
-         "insiders_validation", "ledger_reconciliation", "model_selection", "monthly_revenue",
-         "rejected_invoice_lines"]
+         "insiders_validation", "ledger_reconciliation", "membership_refreshes", "membership_replay", "model_selection",
+         "monthly_revenue", "rejected_invoice_lines"]
 
 
 def admin(sql: str, dbname: str = "postgres"):
@@ -166,6 +166,8 @@ def test_readers_never_see_a_missing_or_half_built_mart_nor_wait_for_it(warehous
     busy = psycopg2.connect(dbname=warehouse.dbname, host=PG["host"], port=PG["port"], user=warehouse.login,
                             password=warehouse.password)
     with busy.cursor() as cursor:
+        # Idle in its transaction for the whole build: longer than the role's idle timeout, which a session may lift.
+        cursor.execute("set idle_in_transaction_session_timeout = 0")
         cursor.execute("select count(*) from insiders.dim_customers")
     reader = threading.Thread(target=read_loop)
     reader.start()
