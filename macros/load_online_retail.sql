@@ -120,6 +120,11 @@
   as UTF-8, or as ISO-8859-1 when it is not valid UTF-8 and holds no UTF-8
   character either (var raw_encoding forces one); any line DuckDB cannot split
   stops the load with its number.
+
+  The dialect is given, not sniffed (online_retail_csv_dialect): DuckDB's
+  sniffer gives up with an error that names no line when its sample holds a
+  line longer than max_line_size or mixes line ends. A longer line becomes a
+  rejected line instead, reported with its number and column.
 #}
 {% macro online_retail_read_text(file) %}
     {% if file.lower().endswith('.xlsx') %}
@@ -130,18 +135,31 @@
         ) %}
         {{ return('xlsx') }}
     {% endif %}
+    {% set max_line_size = 2000000 %}
     {% set configured = var('raw_encoding', 'auto') %}
+    {% set dialect = online_retail_csv_dialect(
+        file, 'utf-8' if configured == 'auto' else configured, max_line_size) %}
     {% set first_pass = namespace(invalid_line=none) %}
     {% for encoding in (['utf-8', 'latin-1'] if configured == 'auto' else [configured]) %}
+        {% set columns = online_retail_csv_columns(file, dialect, encoding, max_line_size) %}
+        {% set types = [] %}
+        {% for column in columns %}
+            {% do types.append(quote_literal(column) ~ ": 'VARCHAR'") %}
+        {% endfor %}
         {% do run_query("drop table if exists online_retail_rejects") %}
         {% do run_query("drop table if exists online_retail_scans") %}
         {% do run_query(
             "create or replace temp table online_retail_text as select * from read_csv("
-            ~ quote_literal(file) ~ ", all_varchar = true, header = true,"
+            ~ quote_literal(file) ~ ", auto_detect = false, header = true,"
+            ~ " columns = {" ~ (types | join(', ')) ~ "},"
+            ~ " delim = " ~ quote_literal(dialect.delim) ~ ", quote = '\"', escape = '\"',"
+            ~ (" new_line = '\\n', comment = chr(13)," if dialect.cr_comment else "")
+            ~ " max_line_size = " ~ max_line_size ~ ","
             ~ " encoding = " ~ quote_literal(encoding) ~ ", store_rejects = true,"
             ~ " rejects_table = 'online_retail_rejects',"
             ~ " rejects_scan = 'online_retail_scans')"
         ) %}
+        {% do online_retail_refuse_long_line(file, columns, dialect.delim, max_line_size) %}
         {% set rejects = run_query(
             "select line, cast(error_type as varchar), error_message, csv_line"
             ~ " from online_retail_rejects order by line limit 3"
@@ -171,6 +189,137 @@
             ) }}
         {% endif %}
     {% endfor %}
+{% endmacro %}
+
+
+{#
+  What DuckDB's sniffer found before, from the file's first lines only (reads
+  with parallel = false and a limit; a line they cannot decode is skipped):
+  the delimiter (the one of , ; tab | that the first line holds most often, a
+  comma on a tie) and how lines end.
+
+  Line ends: a file written with LF whose later lines end with CRLF (lines
+  appended on Windows) stops DuckDB's strict reader ("state machine reached an
+  invalid state", no line named), and strict_mode = false would let through
+  lines with too many fields too. So a file whose first line ends with LF is
+  read with new_line '\n' and CR as the comment character: a CR ends the
+  line's last value, the LF after it the line. Not when CR alone ends lines
+  (old Mac files: CR as a comment would swallow every other line), nor when
+  the first line ends with CRLF (DuckDB reads CRLF then, blank lines too, as
+  before): the first lines, read once with CR as a line end and once with CR
+  as a comment, tell which. Not handled (DuckDB's error stands, or worse):
+  LF lines in a file that starts with CRLF, blank CRLF lines in one that
+  starts with LF, a CR alone within a line (the rest of the line is dropped)
+  and a last value of spaces only before a CRLF (DuckDB drops that line).
+#}
+{% macro online_retail_csv_dialect(file, encoding, max_line_size) %}
+    {% set probes = [] %}
+    {% for comment in ['', ', comment = chr(13)'] %}
+        {% do probes.append(fromjson(run_query(
+            "select to_json(coalesce(list(line), [])) from (select line from read_csv("
+            ~ quote_literal(file) ~ ", auto_detect = false, header = false,"
+            ~ " columns = {'line': 'VARCHAR'}, delim = chr(31), quote = '', escape = '',"
+            ~ " new_line = '\\n'" ~ comment ~ ", strict_mode = false, parallel = false,"
+            ~ " ignore_errors = true, max_line_size = " ~ max_line_size ~ ","
+            ~ " encoding = " ~ quote_literal(encoding) ~ ") limit 3)"
+        ).rows[0][0])) %}
+    {% endfor %}
+    {% set plain, commented = probes %}
+    {% set first_line = (plain[0] if plain and plain[0] is not none else '') %}
+    {% set best = namespace(delim=',', count=first_line.count(',')) %}
+    {% for delim in [';', '\t', '|'] %}
+        {% if first_line.count(delim) > best.count %}
+            {% set best.delim = delim %}
+            {% set best.count = first_line.count(delim) %}
+        {% endif %}
+    {% endfor %}
+    {{ return({
+        'delim': best.delim,
+        'cr_comment': plain | length > 1 and plain[1] is not none
+            and commented | length > 1 and commented[1] == plain[1],
+    }) }}
+{% endmacro %}
+
+
+{#
+  The columns of the header line, read in the encoding of the pass (a header
+  line it cannot decode is skipped: the next line's values become the names,
+  and the check of the columns fails), named as DuckDB's sniffer named them:
+  trimmed, 'column<i>' for an empty field, '_<n>' added to a repeated name.
+  Up to 256 fields; padding is NULL, an empty field '' (nullstr).
+#}
+{% macro online_retail_csv_columns(file, dialect, encoding, max_line_size) %}
+    {% set fields = [] %}
+    {% set types = [] %}
+    {% for i in range(256) %}
+        {% do fields.append('c' ~ i) %}
+        {% do types.append('c' ~ i ~ ": 'VARCHAR'") %}
+    {% endfor %}
+    {% set header = fromjson(run_query(
+        "select coalesce(to_json(any_value([" ~ (fields | join(', ')) ~ "])), '[]')"
+        ~ " from (select * from read_csv(" ~ quote_literal(file) ~ ", auto_detect = false,"
+        ~ " header = false, columns = {" ~ (types | join(', ')) ~ "}, null_padding = true,"
+        ~ " nullstr = chr(31), delim = " ~ quote_literal(dialect.delim) ~ ","
+        ~ " quote = '\"', escape = '\"', new_line = '\\n', comment = chr(13),"
+        ~ " strict_mode = false, parallel = false, ignore_errors = true,"
+        ~ " max_line_size = " ~ max_line_size ~ ", encoding = " ~ quote_literal(encoding)
+        ~ ") limit 1)"
+    ).rows[0][0]) %}
+    {% set names = [] %}
+    {% set taken = [] %}
+    {% for field in header | reject('none') %}
+        {% set name = field | replace('\ufeff', '') | replace('\u00ef\u00bb\u00bf', '') | trim %}
+        {% set name = name if name else 'column' ~ loop.index0 %}
+        {% set unique = namespace(name=name) %}
+        {% for n in range(1, header | length + 1) %}
+            {% if unique.name | lower in taken %}
+                {% set unique.name = name ~ '_' ~ n %}
+            {% endif %}
+        {% endfor %}
+        {% do names.append(unique.name) %}
+        {% do taken.append(unique.name | lower) %}
+    {% endfor %}
+    {{ return(names) }}
+{% endmacro %}
+
+
+{#
+  A line longer than max_line_size is a rejected line (DuckDB's error names
+  the size only): stops the load with its number and the column in which it
+  runs long, found from the start of the line that the reject keeps.
+#}
+{% macro online_retail_refuse_long_line(file, columns, delim, max_line_size) %}
+    {% set long = run_query(
+        "select line, error_message, csv_line from online_retail_rejects"
+        ~ " where error_type = 'LINE SIZE OVER MAXIMUM' order by line limit 1"
+    ).rows %}
+    {% if long | length == 0 %}
+        {{ return('') }}
+    {% endif %}
+    {% set text = long[0][2] | string %}
+    {% set field = namespace(index=0, start=0, quoted=false) %}
+    {% for char in text %}
+        {% if char == '"' %}
+            {% set field.quoted = not field.quoted %}
+        {% elif char == delim and not field.quoted %}
+            {% set field.index = field.index + 1 %}
+            {% set field.start = loop.index %}
+        {% endif %}
+    {% endfor %}
+    {% set column = columns[field.index] if field.index < columns | length
+        else 'field ' ~ (field.index + 1) ~ ' (the header has ' ~ (columns | length) ~ ')' %}
+    {% set size = modules.re.search('Actual Size: ?([0-9]+)', long[0][1] | string) %}
+    {% set value = text[field.start:] %}
+    {{ exceptions.raise_compiler_error(
+        "Raw file " ~ file ~ ", line " ~ (long[0][0] | int) ~ ", column " ~ column
+        ~ ": the line is " ~ (size.group(1) ~ " bytes long" if size else "too long")
+        ~ ", more than the maximum line size of " ~ max_line_size ~ " bytes that the CSV"
+        ~ " reader accepts; column " ~ column ~ " alone holds more than " ~ (value | length)
+        ~ " of them ('" ~ (value | truncate(40)) ~ "')."
+        ~ (" The value starts with a quote: is its closing quote missing?"
+            if value.startswith('"') else "")
+        ~ " An Online Retail line is about 100 bytes: shorten that value."
+    ) }}
 {% endmacro %}
 
 
@@ -347,25 +496,38 @@
   check would cost more than the load.
 #}
 {% macro online_retail_check_values(file, date_format) %}
+    {#
+      A whole number is typed through decimal(18, 3). One too long for it (20
+      digits, say) is no "not a whole number" but out of range: where that
+      cast fails, the value is tried as a double, for those lines only.
+    #}
+    {% set whole = {} %}
+    {% for column in ['Quantity', 'CustomerID'] %}
+        {% set value = 'try_cast("' ~ column ~ '" as decimal(18, 3))' %}
+        {% set double = 'try_cast("' ~ column ~ '" as double)' %}
+        {% set too_long = 'coalesce(isfinite(' ~ double ~ ') and ' ~ double ~ ' = round('
+            ~ double ~ ') and abs(' ~ double ~ ') > 2147483647, false)' %}
+        {% do whole.update({column: {
+            'not_whole': 'case when ' ~ value ~ ' is not null then ' ~ value ~ ' <> round('
+                ~ value ~ ') else not ' ~ too_long ~ ' end',
+            'out_of_range': 'case when ' ~ value ~ ' is not null then abs(' ~ value
+                ~ ') > 2147483647 else ' ~ too_long ~ ' end',
+        }}) %}
+    {% endfor %}
     {% set checks = [
         ('InvoiceNo', 'is missing', '"InvoiceNo" is null'),
         ('StockCode', 'is missing', '"StockCode" is null'),
-        ('Quantity', 'is not a whole number',
-            'try_cast("Quantity" as decimal(18, 3)) is distinct from'
-            ~ ' round(try_cast("Quantity" as decimal(18, 3)))'
-            ~ ' or try_cast("Quantity" as decimal(18, 3)) is null'),
+        ('Quantity', 'is not a whole number', whole.Quantity.not_whole),
         ('InvoiceDate', 'is not a date in the format ' ~ date_format,
             online_retail_parse_date('"InvoiceDate"', date_format) ~ ' is null'),
         ('UnitPrice', 'is not a number',
             'try_cast("UnitPrice" as decimal(18, 3)) is null'),
-        ('CustomerID', 'is not a whole number', '"CustomerID" is not null and ('
-            ~ 'try_cast("CustomerID" as decimal(18, 3)) is distinct from'
-            ~ ' round(try_cast("CustomerID" as decimal(18, 3)))'
-            ~ ' or try_cast("CustomerID" as decimal(18, 3)) is null)'),
+        ('CustomerID', 'is not a whole number',
+            '"CustomerID" is not null and ' ~ whole.CustomerID.not_whole),
         ('Quantity', 'is out of range (more than 2147483647 units either way)',
-            'abs(try_cast("Quantity" as decimal(18, 3))) > 2147483647'),
+            whole.Quantity.out_of_range),
         ('CustomerID', 'is out of range (more than 2147483647)',
-            'abs(try_cast("CustomerID" as decimal(18, 3))) > 2147483647'),
+            '"CustomerID" is not null and ' ~ whole.CustomerID.out_of_range),
     ] %}
     {% set header = '"InvoiceNo" = \'InvoiceNo\' and "Quantity" = \'Quantity\'' %}
     {% set aggregates = [
