@@ -114,15 +114,19 @@ def leave_reasons(customers: pd.DataFrame, exits: pd.DataFrame) -> list[str]:
 
 
 def entry_rule(choice: pd.Series, feature_space: dict, max_customer_share: float, max_return_share: float,
-               random_state: int, sample_size: int, current_date=None, current_insiders=()) -> Callable:
+               random_state: int, sample_size: int, min_customers: int, current_date=None,
+               current_insiders=()) -> Callable:
     """qualifies_at(date, customers) for replay: customer_clusters' rule at the
     current date (its Insiders as they are), the same rule refitted on the
-    customer base of any earlier date."""
+    customer base of any earlier date; nobody qualifies at a date with fewer
+    than min_customers customers (too few to cluster: the program starts later)."""
     from insiders.clustering import feature_matrix, is_eligible, select_insiders
 
     def qualifies_at(date, customers: pd.DataFrame) -> np.ndarray:
         if date == current_date:
             return customers["customer_id"].isin(list(current_insiders)).to_numpy()
+        if len(customers) < min_customers:
+            return np.zeros(len(customers), dtype=bool)
         features = feature_space["features"]
         scaled = pd.DataFrame(feature_matrix(customers, features, feature_space["log_features"],
                                              feature_space["scaler"]), columns=features)

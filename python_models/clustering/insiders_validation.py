@@ -70,7 +70,8 @@ def model(dbt, session):
     exits = dbt.config.get("membership_exit")
     membership = replay(
         replay_dates, lambda date: by_date[date].reset_index(drop=True),
-        entry_rule(choice, settings, max_share, max_return_share, random_state, sample_size),
+        entry_rule(choice, settings, max_share, max_return_share, random_state, sample_size,
+                   dbt.config.get("min_customers")),
         ExitRules(exits["lapse_multiple"], exits["min_lapse_days"], exits["value_quantile"], max_return_share),
         dbt.config.get("max_member_share"),
     )

@@ -17,7 +17,7 @@ def model(dbt, session):
     qualifies_at = entry_rule(
         choice, dbt.config.get("feature_space"), dbt.config.get("insiders_max_customer_share"),
         dbt.config.get("insiders_max_return_share"), dbt.config.get("random_state"), dbt.config.get("sample_size"),
-        current, clusters.loc[clusters["is_insider"], "customer_id"],
+        dbt.config.get("min_customers"), current, clusters.loc[clusters["is_insider"], "customer_id"],
     )
     return replay(program, lambda date: by_date[date].reset_index(drop=True), qualifies_at,
                   ExitRules(exits["lapse_multiple"], exits["min_lapse_days"], exits["value_quantile"],

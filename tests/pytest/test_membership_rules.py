@@ -93,3 +93,12 @@ def test_rejoining_is_flagged():
     result = run(bases, [{1}, set(), {1}])
     assert [changes(result, date)[1] for date in range(3)] == ["joined", "left", "joined"]
     assert result.is_rejoin.tolist() == [False, False, True]
+
+
+def test_nobody_enters_before_there_are_enough_customers_to_cluster():
+    from insiders.membership import entry_rule
+
+    few = base().head(3)
+    qualifies_at = entry_rule(choice=None, feature_space={}, max_customer_share=0.2, max_return_share=0.5,
+                              random_state=0, sample_size=100, min_customers=31)
+    assert not qualifies_at(DATES[0], few).any()
