@@ -26,6 +26,18 @@ class ExitRules:
     max_return_share: float
 
 
+def exit_rules(exit_config: dict, max_return_share: float) -> ExitRules:
+    """The var membership.exit, with the entry rule's return limit."""
+    return ExitRules(exit_config["lapse_multiple"], exit_config["min_lapse_days"], exit_config["value_quantile"],
+                     max_return_share)
+
+
+def customers_by_date(customers: pd.DataFrame) -> Callable[[object], pd.DataFrame]:
+    """customers_at(date) for replay, from int_customers_at_refreshes."""
+    frames = dict(tuple(customers.groupby("refresh_date")))
+    return lambda date: frames[date].reset_index(drop=True)
+
+
 COLUMNS = ["refresh_date", "customer_id", "is_member", "membership_change", "reason", "is_rejoin",
            "recency_days", "lapse_limit_days", "net_revenue_12m", "exit_net_revenue_threshold"]
 

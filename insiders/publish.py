@@ -68,12 +68,9 @@ def ensure_reader(con, reader: str, login: str, statement_timeout_s: int, idle_t
         if found and found[0]:
             raise PublishError(f"INSIDERS_METABASE_USER names the role {login!r}, which can create or administer "
                                "(a superuser, the build's own user, ...): Metabase needs a login of its own.")
-        for role, options in ((reader, "nologin"), (login, "login") if password else (None, None)):
-            if role:
-                cur.execute("select 1 from pg_roles where rolname = %s", (role,))
-                if not cur.fetchone():
-                    cur.execute(sql.SQL("create role {} " + options).format(sql.Identifier(role)))
+        create_role_if_missing(cur, reader, "nologin")
         if password:
+            create_role_if_missing(cur, login, "login")
             verifier = encrypt_password(password, login, con, "scram-sha-256")
             cur.execute(sql.SQL("alter role {} with login password {}").format(login_id, sql.Literal(verifier)))
             cur.execute(sql.SQL("grant {} to {}").format(reader_id, login_id))
@@ -88,6 +85,12 @@ def ensure_reader(con, reader: str, login: str, statement_timeout_s: int, idle_t
         cur.execute(sql.SQL("grant connect on database {} to {}, {}").format(database, reader_id, builder))
         cur.execute("revoke create on schema public from public")
         cur.execute("revoke usage on language plpgsql from public")
+
+
+def create_role_if_missing(cur, role: str, option: str) -> None:
+    cur.execute("select 1 from pg_roles where rolname = %s", (role,))
+    if not cur.fetchone():
+        cur.execute(sql.SQL("create role {} " + option).format(sql.Identifier(role)))
 
 
 def publish_marts(schema: str, reader: str, login: str, lock_timeout_s: int, tries: int,

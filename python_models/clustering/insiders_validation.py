@@ -12,7 +12,7 @@ from insiders.clustering import (
     select_insiders,
     space_matrices,
 )
-from insiders.membership import ExitRules, entry_rule, replay
+from insiders.membership import customers_by_date, entry_rule, exit_rules, replay
 
 
 def model(dbt, session):
@@ -66,13 +66,11 @@ def model(dbt, session):
     cutoff = dates[dates["is_validation_cutoff"]]["refresh_date"].iloc[0]
     replay_dates = sorted(dates[dates["is_monthly_refresh"] & (dates["refresh_date"] < cutoff)]["refresh_date"]) + [cutoff]
     at_dates = read_frame(dbt.ref("int_customers_at_refreshes").order("refresh_date, customer_id"))
-    by_date = dict(tuple(at_dates.groupby("refresh_date")))
-    exits = dbt.config.get("membership_exit")
     membership = replay(
-        replay_dates, lambda date: by_date[date].reset_index(drop=True),
+        replay_dates, customers_by_date(at_dates),
         entry_rule(choice, settings, max_share, max_return_share, random_state, sample_size,
                    dbt.config.get("min_customers")),
-        ExitRules(exits["lapse_multiple"], exits["min_lapse_days"], exits["value_quantile"], max_return_share),
+        exit_rules(dbt.config.get("membership_exit"), max_return_share),
         dbt.config.get("max_member_share"),
     )
     final = membership[(membership["refresh_date"] == membership["refresh_date"].max()) & membership["is_member"]]
