@@ -41,7 +41,7 @@ prod: data
 # The program replayed as it would have run on the 15th of every month of the
 # data (membership carried forward), then its table per refresh.
 replay: data
-	$(BIN)/dbt build --select +membership_refreshes +dim_customers
+	$(BIN)/dbt build --select +membership_refreshes +customers
 	$(BIN)/python -m insiders.replay_table --database $(DUCKDB_FILE)
 
 # sqlfluff, dbt data and unit tests on their own database, then pytest.

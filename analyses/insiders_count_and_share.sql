@@ -4,4 +4,4 @@ select
     count(*) as customers,
     cast(count(*) filter (where is_insider) as double precision)
     / count(*) as share_of_customers
-from {{ ref('dim_customers') }}
+from {{ ref('customers') }}

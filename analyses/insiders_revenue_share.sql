@@ -4,7 +4,7 @@ with customers as (
     select
         gross_revenue,
         case when is_insider then gross_revenue else 0 end as insiders_revenue
-    from {{ ref('dim_customers') }}
+    from {{ ref('customers') }}
 
 )
 

@@ -174,7 +174,7 @@ class Marts:
 
 
 QUERIES = {
-    "customers": "select * from marts.dim_customers",
+    "customers": "select * from marts.customers",
     "profiles": "select * from marts.cluster_profiles order by cluster_id",
     "monthly": "select * from marts.monthly_revenue order by revenue_month, segment",
     "rules": "select * from marts.insiders_rules order by rule_id",

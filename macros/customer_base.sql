@@ -2,7 +2,7 @@
   The customer base as of a date: one row per customer with a sale before
   `as_of_date` (exclusive), the features computed from the ledger's sale and
   return lines before that date, RFM scores and the RFM segment. One macro so
-  that dim_customers and the out-of-time validation use the same formulas.
+  that customers and the out-of-time validation use the same formulas.
 #}
 {% macro customer_base(as_of_date) %}
 

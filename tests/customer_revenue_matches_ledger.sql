@@ -1,10 +1,10 @@
-{# dim_customers' revenue adds up to the identified customers' ledger lines. #}
+{# customers' revenue adds up to the identified customers' ledger lines. #}
 with customers as (
 
     select
         cast(sum(gross_revenue) as decimal(18, 3)) as gross_revenue,
         cast(sum(returned_revenue) as decimal(18, 3)) as returned_revenue
-    from {{ ref('dim_customers') }}
+    from {{ ref('customers') }}
 
 ),
 
@@ -30,12 +30,12 @@ ledger as (
             )
             as decimal(18, 3)
         ) as returned_revenue
-    from {{ ref('fct_invoice_lines') }} as invoice_lines
+    from {{ ref('invoice_lines') }} as invoice_lines
     where
         invoice_lines.invoice_date < {{ as_of_date() }}
         and invoice_lines.customer_id in (
-            select dim_customers.customer_id
-            from {{ ref('dim_customers') }} as dim_customers
+            select customers.customer_id
+            from {{ ref('customers') }} as customers
         )
 
 )

@@ -1,6 +1,6 @@
 {#
   One cluster per customer: the same customers in the customer base, the
-  clusters and dim_customers.
+  clusters and customers.
 #}
 with customer_base as (
 
@@ -14,9 +14,9 @@ customer_clusters as (
 
 ),
 
-dim_customers as (
+customers as (
 
-    select customer_id from {{ ref('dim_customers') }}
+    select customer_id from {{ ref('customers') }}
 
 ),
 
@@ -25,7 +25,7 @@ counts as (
     select
         (select count(*) from customer_base) as customers,
         (select count(*) from customer_clusters) as clustered_customers,
-        (select count(*) from dim_customers) as dim_customers,
+        (select count(*) from customers) as customers,
         (
             select count(*)
             from customer_base
@@ -39,5 +39,5 @@ select *
 from counts
 where
     clustered_customers != customers
-    or dim_customers != customers
+    or customers != customers
     or matched_customers != customers

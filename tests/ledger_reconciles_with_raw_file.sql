@@ -33,7 +33,7 @@ ledger as (
 
 fact_lines as (
 
-    select count(*) as lines from {{ ref('fct_invoice_lines') }}
+    select count(*) as lines from {{ ref('invoice_lines') }}
 
 )
 

@@ -12,7 +12,7 @@
 #}
 with customers as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('customers') }}
 
 ),
 

@@ -1,7 +1,7 @@
 {# One row per disposition, with the raw file's totals beside for the check. #}
 with invoice_lines as (
 
-    select * from {{ ref('fct_invoice_lines') }}
+    select * from {{ ref('invoice_lines') }}
 
 ),
 

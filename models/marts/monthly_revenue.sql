@@ -4,13 +4,13 @@
 #}
 with invoice_lines as (
 
-    select * from {{ ref('fct_invoice_lines') }}
+    select * from {{ ref('invoice_lines') }}
 
 ),
 
 customers as (
 
-    select * from {{ ref('dim_customers') }}
+    select * from {{ ref('customers') }}
 
 ),
 

@@ -1,6 +1,6 @@
 with invoice_lines as (
 
-    select * from {{ ref('fct_invoice_lines') }}
+    select * from {{ ref('invoice_lines') }}
 
 ),
 

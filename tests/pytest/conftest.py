@@ -156,7 +156,7 @@ def assert_reconciles(project: DbtProject) -> None:
                            "from marts.ledger_reconciliation")[0]
     raw = project.query("select count(*), cast(sum(quantity * unit_price) as decimal(18, 3)) from raw.invoice_lines")[0]
     assert ledger == (raw[0], raw[1], raw[0], raw[1])
-    fact = project.query("select count(*), count(distinct line_number) from marts.fct_invoice_lines")[0]
+    fact = project.query("select count(*), count(distinct line_number) from marts.invoice_lines")[0]
     assert fact == (raw[0], raw[0])
 
 

@@ -172,7 +172,7 @@ def test_impossible_dates_are_rejected_lines_not_errors(good_build, good_copy, t
                                   f"where line_number >= {first}"))
     expected = {first + number: reason for number, reason in enumerate(odd.values()) if reason}
     assert rejected == expected
-    assert project.query(f"select count(*) from marts.fct_invoice_lines where line_number >= {first} "
+    assert project.query(f"select count(*) from marts.invoice_lines where line_number >= {first} "
                          "and disposition = 'sale'") == [(2,)]
     assert_reconciles(project)
     # The customer base is as of the day after the last good line: today's sale, not 2099.
@@ -186,7 +186,7 @@ def test_lines_after_the_as_of_date_stay_in_the_ledger_but_not_in_the_features(g
     project = good_copy()
     project.run("build", *SQL_LAYER, vars={"as_of_date": "2011-06-01"})
     assert_reconciles(project)
-    later = project.query("select count(*) from marts.fct_invoice_lines "
+    later = project.query("select count(*) from marts.invoice_lines "
                           "where invoice_date >= '2011-06-01' and disposition = 'sale'")[0][0]
     assert later > 1000  # sales, not rejected lines
     assert project.query("select max(last_purchase_date) < '2011-06-01', min(as_of_date), max(as_of_date) "

@@ -17,7 +17,7 @@ def planted(good_build, tmp_path_factory):
 
 
 def clusters(project):
-    return project.query("select customer_id, cluster_id, qualifies_as_insider from marts.dim_customers "
+    return project.query("select customer_id, cluster_id, qualifies_as_insider from marts.customers "
                          "order by customer_id")
 
 
@@ -30,7 +30,7 @@ def test_planted_groups_are_recovered(planted):
     vips = {customer for customer, group in groups.items() if group == "vip"}
     assert insiders == vips
     # Every VIP is a member; so are regulars who entered at an early refresh and have not lapsed since.
-    members = {customer for (customer,) in project.query("select customer_id from marts.dim_customers where is_insider")}
+    members = {customer for (customer,) in project.query("select customer_id from marts.customers where is_insider")}
     assert vips <= members
     assert {groups[customer] for customer in members} <= {"vip", "regular"}
 
@@ -71,7 +71,7 @@ def test_insiders_csv_lists_every_insider(planted):
         rows = list(csv.DictReader(handle))
     assert list(rows[0])[:5] == ["customer_id", "cluster_id", "cluster_name", "rfm_segment", "member_since"]
     expected = project.query(
-        "select customer_id, cluster_id, gross_revenue, rfm_segment from marts.dim_customers "
+        "select customer_id, cluster_id, gross_revenue, rfm_segment from marts.customers "
         "where is_insider order by customer_id"
     )
     assert [(int(row["customer_id"]), int(row["cluster_id"]), Decimal(row["gross_revenue"]), row["rfm_segment"])

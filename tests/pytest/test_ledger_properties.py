@@ -11,7 +11,7 @@ on it. Then:
   exactly (prices have at most 3 decimals, so exact is "to the tenth of a
   penny"), per disposition as an independent reading of the rules predicts;
 - every identified customer with at least one sale line is in
-  marts.dim_customers exactly once, and no one else.
+  marts.customers exactly once, and no one else.
 
 A build takes 15-40 s, so few examples run (the explicit one and
 INSIDERS_HYPOTHESIS_EXAMPLES generated ones, 3 by default, about a minute in
@@ -190,11 +190,11 @@ def test_ledger_reconciles_and_customers_are_exactly_the_buyers(workdir, shape):
     assert project.query("select sum(lines), sum(revenue) from marts.ledger_reconciliation")[0] == (
         len(lines), raw_revenue)
 
-    customers = project.query("select customer_id, count(*) from marts.dim_customers group by customer_id")
+    customers = project.query("select customer_id, count(*) from marts.customers group by customer_id")
     assert all(count == 1 for _, count in customers)
     assert {customer for customer, _ in customers} == buyers
     # Lines dated out of range move nothing: the customer base is as of the day after the last good line.
     last_day = max(line["InvoiceDate"].date() for line in lines
                    if MIN_DATE <= line["InvoiceDate"].date() <= datetime.date.today())
-    assert project.query("select distinct as_of_date from marts.dim_customers") == [
+    assert project.query("select distinct as_of_date from marts.customers") == [
         (last_day + datetime.timedelta(days=1),)]

@@ -3,7 +3,7 @@
 from conftest import DbtProject
 from planted_customers import write_planted_file
 
-INSIDERS = "select customer_id, is_insider from marts.dim_customers"
+INSIDERS = "select customer_id, is_insider from marts.customers"
 
 
 def test_joiners_and_leavers_match_a_direct_comparison(tmp_path):
@@ -24,4 +24,4 @@ def test_joiners_and_leavers_match_a_direct_comparison(tmp_path):
     assert joined and left, "the two runs should differ"
     assert {customer for customer, change, _ in changes if change == "joined"} == joined
     assert {customer for customer, change, _ in changes if change == "left"} == left
-    assert {as_of for *_, as_of in changes} == {project.query("select max(as_of_date) from marts.dim_customers")[0][0]}
+    assert {as_of for *_, as_of in changes} == {project.query("select max(as_of_date) from marts.customers")[0][0]}

@@ -43,7 +43,7 @@ def test_ledger_reconciles_to_the_raw_file(dbt_project):
     )
     # Guests are sales without a customer; no invented ids.
     assert project.query(
-        "select count(*), min(customer_id) from marts.fct_invoice_lines where is_guest and disposition = 'sale'"
+        "select count(*), min(customer_id) from marts.invoice_lines where is_guest and disposition = 'sale'"
     )[0][1] is None
 
 
@@ -69,7 +69,7 @@ def test_seed_profile_reproduces_the_seed(dbt_project):
 @pytest.fixture(scope="module")
 def membership_build(tmp_path_factory):
     project = DbtProject(tmp_path_factory.mktemp("membership"), real_raw_file())
-    project.run("build", "--select", "+membership_refreshes", "+insiders_validation", "+dim_customers",
+    project.run("build", "--select", "+membership_refreshes", "+insiders_validation", "+customers",
                 "--indirect-selection", "cautious")
     return project
 
@@ -88,9 +88,9 @@ def test_membership_targets_on_the_real_file(membership_build):
                                    "then customer_id end) from marts.membership_replay where is_member")[0]
     assert rejoined <= 0.03 * ever
     # Net value: a customer who returns what they buy is no member, and no member kept less than half.
-    assert project.query("select count(*) from marts.dim_customers where is_insider "
+    assert project.query("select count(*) from marts.customers where is_insider "
                          "and net_revenue < 0.5 * gross_revenue") == [(0,)]
-    assert project.query("select is_insider from marts.dim_customers where customer_id = 16446") == [(False,)]
+    assert project.query("select is_insider from marts.customers where customer_id = 16446") == [(False,)]
     # Out of time (cutoff 2011-09-09): the members take at least 51 % of the next three months' revenue.
     shares = dict(project.query("select metric, value from marts.insiders_validation "
                                 "where measure = 'share_of_revenue_after_cutoff'"))

@@ -9,7 +9,7 @@ is in test_serving.py.
 
 from conftest import DbtProject, assert_reconciles, copy_build, kill_when_logged, start_build, warehouse_state
 
-CUSTOMERS = "select * from marts.dim_customers order by customer_id"
+CUSTOMERS = "select * from marts.customers order by customer_id"
 
 
 def test_rerun_without_change_gives_a_byte_identical_csv(good_build, tmp_path):

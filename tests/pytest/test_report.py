@@ -110,13 +110,13 @@ def test_key_numbers_equal_the_marts(opened, planted):
     insiders, customers, insiders_revenue, revenue = one(
         "select count(*) filter (where is_insider), count(*), "
         "cast(sum(gross_revenue) filter (where is_insider) as double), cast(sum(gross_revenue) as double) "
-        "from marts.dim_customers")
+        "from marts.customers")
     assert text("insiders-count") == f"{insiders:,}"
     assert text("customers-count") == f"{customers:,}"
     assert text("insiders-share-of-customers") == percent(insiders / customers)
     assert text("insiders-share-of-revenue") == percent(insiders_revenue / revenue)
 
-    top = planted.query("select customer_id from marts.dim_customers where is_insider "
+    top = planted.query("select customer_id from marts.customers where is_insider "
                         "order by net_revenue desc limit 50")
     rows = page.get_by_test_id("top-insiders").locator("tbody tr")
     assert rows.count() == len(top)
@@ -164,7 +164,7 @@ def test_forecast_and_validation_equal_the_marts(opened, planted):
             select revenue_month, cast(revenue as double) as revenue,
                 row_number() over (order by revenue_month desc) as age
             from months
-            where revenue_month + interval 1 month <= (select max(as_of_date) from marts.dim_customers)
+            where revenue_month + interval 1 month <= (select max(as_of_date) from marts.customers)
         )
         select sum(revenue) filter (where age <= 3), stddev_samp(revenue) filter (where age <= 6) from complete
     """)[0]
@@ -174,7 +174,7 @@ def test_forecast_and_validation_equal_the_marts(opened, planted):
 
     insiders_mean, others_mean = planted.query(
         "select avg(gross_revenue) filter (where is_insider), avg(gross_revenue) filter (where not is_insider) "
-        "from marts.dim_customers")[0]
+        "from marts.customers")[0]
     assert text("revenue-difference") == money(float(insiders_mean - others_mean))
     as_pounds = lambda testid: float(text(testid).replace("£", "").replace(",", ""))  # noqa: E731
     assert as_pounds("revenue-difference-low") <= as_pounds("revenue-difference") <= as_pounds(
@@ -190,7 +190,7 @@ def test_hypotheses_are_computed(opened, planted):
                 > sum(returned_items) filter (where not is_insider) / sum(items) filter (where not is_insider),
             avg(avg_ticket) filter (where is_insider) >= 2 * avg(avg_ticket) filter (where not is_insider),
             avg(case when recency_days < 30 then 1 else 0 end) filter (where is_insider) > 0.5
-        from marts.dim_customers
+        from marts.customers
     """)[0]
     verdicts = [page.get_by_test_id(f"hypothesis-{i}").inner_text() for i in (1, 2, 3)]
     assert verdicts == ["TRUE" if v else "FALSE" for v in (returns_larger, ticket_double, recent_half)]

@@ -15,7 +15,7 @@ from planted_customers import write_planted_file
 
 PG = {"host": os.environ.get("INSIDERS_PG_HOST", "127.0.0.1"), "port": int(os.environ.get("INSIDERS_PG_PORT", "5432")),
       "user": os.environ.get("INSIDERS_PG_USER", "postgres")}
-MARTS = ["cluster_profiles", "dim_customers", "fct_invoice_lines", "insiders_membership_changes", "insiders_rules",
+MARTS = ["cluster_profiles", "customers", "invoice_lines", "insiders_membership_changes", "insiders_rules",
          "insiders_validation", "ledger_reconciliation", "membership_refreshes", "membership_replay", "model_selection",
          "monthly_revenue", "rejected_invoice_lines"]
 
@@ -100,7 +100,7 @@ def mart_oids(dbname):
 
 def test_prod_build_publishes_every_mart(warehouse):
     assert [name for name, _ in mart_oids(warehouse.dbname)] == MARTS
-    assert admin("select count(*) from insiders.dim_customers", warehouse.dbname)[0][0] == 400
+    assert admin("select count(*) from insiders.customers", warehouse.dbname)[0][0] == 400
     # Nothing of the build schema is left behind; the membership history has its own.
     assert admin("select nspname from pg_namespace where nspname like 'insiders%' order by 1", warehouse.dbname) == [
         ("insiders",), ("insiders_history",)
@@ -117,11 +117,11 @@ def test_reader_reads_every_mart_and_changes_nothing(warehouse):
             "create table public.x (a int)",
             f"create schema x_{warehouse.login}",
             "insert into insiders.cluster_profiles (cluster_id) values (99)",
-            "update insiders.dim_customers set is_insider = true",
+            "update insiders.customers set is_insider = true",
             "delete from insiders.ledger_reconciliation",
             "drop table insiders.model_selection",
-            "truncate insiders.fct_invoice_lines",
-            "alter table insiders.dim_customers add column x int",
+            "truncate insiders.invoice_lines",
+            "alter table insiders.customers add column x int",
         ]
         for statement in refused:
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
@@ -137,10 +137,10 @@ def test_reader_cannot_read_the_sql_layer_built_on_postgres(warehouse):
     assert admin(ledger.format("marts"), warehouse.dbname) == admin(ledger.format("insiders"), warehouse.dbname)
     customers = "select count(*), sum(gross_revenue), sum(recency_days), sum(rfm_score) from {}"
     assert admin(customers.format("intermediate.int_customers_featurized"), warehouse.dbname) == admin(
-        customers.format("insiders.dim_customers"), warehouse.dbname)
+        customers.format("insiders.customers"), warehouse.dbname)
     with warehouse.as_reader() as cursor:
         for relation in ["raw.invoice_lines", "staging.stg_online_retail__invoice_lines",
-                         "intermediate.int_customers_featurized", "marts.fct_invoice_lines"]:
+                         "intermediate.int_customers_featurized", "marts.invoice_lines"]:
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 cursor.execute(f"select 1 from {relation} limit 1")
 
@@ -168,7 +168,7 @@ def test_readers_never_see_a_missing_or_half_built_mart_nor_wait_for_it(warehous
     with busy.cursor() as cursor:
         # Idle in its transaction for the whole build: longer than the role's idle timeout, which a session may lift.
         cursor.execute("set idle_in_transaction_session_timeout = 0")
-        cursor.execute("select count(*) from insiders.dim_customers")
+        cursor.execute("select count(*) from insiders.customers")
     reader = threading.Thread(target=read_loop)
     reader.start()
     build = warehouse.start("build", "--target", "prod", vars={"raw_reload": True})
@@ -177,8 +177,8 @@ def test_readers_never_see_a_missing_or_half_built_mart_nor_wait_for_it(warehous
     stop.set()
     reader.join()
     with busy.cursor() as cursor:  # its snapshot still reads the replaced marts, which wait for it
-        cursor.execute("select count(*) from insiders.dim_customers")
-        assert cursor.fetchone()[0] == expected["dim_customers"]
+        cursor.execute("select count(*) from insiders.customers")
+        assert cursor.fetchone()[0] == expected["customers"]
     busy.close()
     assert build.returncode == 0, output[-3000:]
     assert "Published the marts" in output
@@ -284,7 +284,7 @@ def test_schema_names_behave_the_same_whatever_their_case(warehouse):
     environment = warehouse.environment
     try:
         warehouse.environment = lambda: dict(environment(), INSIDERS_PG_SCHEMA="Insiders")
-        listed = warehouse.run("ls", "--target", "prod", "--select", "dim_customers", "--output", "json",
+        listed = warehouse.run("ls", "--target", "prod", "--select", "customers", "--output", "json",
                                "--output-keys", "schema", "--quiet").stdout
     finally:
         warehouse.environment = environment
@@ -346,8 +346,8 @@ def test_build_killed_in_the_python_models_keeps_serving_the_last_good_marts(war
     # The build is down, half done: readers still get the last good marts, the same tables.
     assert published() == before
     with warehouse.as_reader() as cursor:
-        cursor.execute("select count(*) from insiders.dim_customers")
-        assert cursor.fetchone()[0] == before[1]["dim_customers"]
+        cursor.execute("select count(*) from insiders.customers")
+        assert cursor.fetchone()[0] == before[1]["customers"]
     time.sleep(1)
     assert published() == before
     # The next build publishes again: new tables, the same contents.
