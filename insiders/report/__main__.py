@@ -1,0 +1,3 @@
+from insiders.report import main
+
+main()

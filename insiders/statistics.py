@@ -1,0 +1,33 @@
+"""Question 8's statistics: is an Insider's mean gross revenue really above the
+other customers'? A bootstrap interval and a permutation test, through scipy."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+
+def mean_difference(first: np.ndarray, second: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(first, axis=axis) - np.mean(second, axis=axis)
+
+
+def absolute_mean_difference(first: np.ndarray, second: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.abs(mean_difference(first, second, axis))
+
+
+def bootstrap_difference(insiders: np.ndarray, others: np.ndarray, resamples: int, seed: int):
+    """95% percentile bootstrap of the difference of means, each group resampled
+    on its own. batch=1 draws one resample at a time (Insiders, then others), so
+    the same seed gives the same resamples as a plain loop over rng.choice."""
+    return stats.bootstrap((insiders, others), mean_difference, n_resamples=resamples, batch=1,
+                           method="percentile", confidence_level=0.95, vectorized=True,
+                           rng=np.random.default_rng(seed))
+
+
+def permutation_p_value(insiders: np.ndarray, others: np.ndarray, permutations: int, seed: int) -> float:
+    """Two-sided: the share of label shuffles whose absolute difference of means
+    reaches the observed one, counting the observed labelling ((hits + 1) / (n + 1))."""
+    result = stats.permutation_test((insiders, others), absolute_mean_difference, permutation_type="independent",
+                                    n_resamples=permutations, batch=1, alternative="greater", vectorized=True,
+                                    rng=np.random.default_rng(seed))
+    return float(result.pvalue)
