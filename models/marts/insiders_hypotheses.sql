@@ -45,8 +45,8 @@ hypotheses as (
 
     select
         1 as hypothesis_id,
-        'Insiders return a larger share of what they buy than the other customers.'
-            as hypothesis,
+        'Insiders return a larger share of what they buy '
+        || 'than the other customers.' as hypothesis,
         'items returned / items bought' as measure,
         insiders_return_share as insiders_value,
         others_return_share as others_value,

@@ -55,7 +55,9 @@ complete_months as (
         row_number() over (order by months.revenue_month desc) as months_back
     from months
     cross join as_of
-    where {{ dbt.dateadd('month', 1, 'months.revenue_month') }} <= as_of.as_of_date
+    where
+        {{ dbt.dateadd('month', 1, 'months.revenue_month') }}
+        <= as_of.as_of_date
 
 ),
 

@@ -69,8 +69,10 @@ all_revenue as (
     select
         min(revenue_month) as first_revenue_month,
         max(revenue_month) as last_revenue_month,
-        cast(sum(case when segment = 'Insiders' then revenue else 0 end)
-            as double precision)
+        cast(
+            sum(case when segment = 'Insiders' then revenue else 0 end)
+            as double precision
+        )
         / nullif(sum(revenue), 0) as insiders_share_of_all_revenue
     from monthly_revenue
 

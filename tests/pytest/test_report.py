@@ -11,6 +11,8 @@ from conftest import PROJECT_DIR, DbtProject
 from planted_customers import write_planted_file
 
 from insiders.report import render
+from insiders.report.marts import QUERIES, SCHEMA
+from insiders.report.sections import SECTIONS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -181,6 +183,24 @@ def test_forecast_and_validation_equal_the_marts(opened, planted):
         "revenue-difference-high")
     assert 0 < float(text("permutation-p-value")) <= 1
 
+    # The numbers that only the page had before: question 5's forecast and question 8's statistics, now marts.
+    low, high, error = one("select forecast_low, forecast_high, forecast_at_cutoff_error "
+                           "from marts.insiders_revenue_forecast")
+    assert (text("forecast-low"), text("forecast-high"), text("oot-error")) == (money(low), money(high),
+                                                                               percent(error))
+    difference, low, high, p_value, resamples = one(
+        "select difference, difference_low, difference_high, permutation_p_value, resamples "
+        "from marts.insiders_revenue_difference")
+    assert text("revenue-difference") == money(difference)
+    assert text("revenue-difference-low") == money(low)
+    assert text("revenue-difference-high") == money(high)
+    assert text("permutation-p-value") == f"{p_value:.4f}"
+    # The interval is the 2.5 % and 97.5 % quantiles of the distribution the histogram draws.
+    quantiles = one("select quantile_cont(difference, 0.025), quantile_cont(difference, 0.975), count(*) "
+                    "from marts.insiders_revenue_difference_bootstrap")
+    assert quantiles[2] == resamples
+    assert (money(quantiles[0]), money(quantiles[1])) == (money(low), money(high))
+
 
 def test_hypotheses_are_computed(opened, planted):
     page, _, _ = opened
@@ -194,6 +214,25 @@ def test_hypotheses_are_computed(opened, planted):
     """)[0]
     verdicts = [page.get_by_test_id(f"hypothesis-{i}").inner_text() for i in (1, 2, 3)]
     assert verdicts == ["TRUE" if v else "FALSE" for v in (returns_larger, ticket_double, recent_half)]
+    marts = [row[0] for row in planted.query("select is_true from marts.insiders_hypotheses order by hypothesis_id")]
+    assert verdicts == ["TRUE" if v else "FALSE" for v in marts]
+
+
+def test_navigation_and_sections_come_from_one_list(opened):
+    page, _, _ = opened
+    anchors = [section.anchor for section in SECTIONS]
+    assert page.locator("nav a").evaluate_all("links => links.map(a => a.getAttribute('href'))") == [
+        f"#{anchor}" for anchor in anchors]
+    assert page.locator("section").evaluate_all("sections => sections.map(s => s.id)") == anchors
+    assert page.locator("section h2").all_inner_texts() == [section.title for section in SECTIONS]
+
+
+def test_report_reads_only_marts():
+    for name, sql in QUERIES.items():
+        tables = [word for word in sql.replace("(", " ").split() if "." in word and "{" in word]
+        assert tables and all(t.startswith("{marts}.") for t in tables), name
+        assert "clustering." not in sql and "intermediate." not in sql, name
+    assert SCHEMA == "marts"
 
 
 def test_screenshot(opened, tmp_path):

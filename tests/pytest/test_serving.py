@@ -15,9 +15,11 @@ from planted_customers import write_planted_file
 
 PG = {"host": os.environ.get("INSIDERS_PG_HOST", "127.0.0.1"), "port": int(os.environ.get("INSIDERS_PG_PORT", "5432")),
       "user": os.environ.get("INSIDERS_PG_USER", "postgres")}
-MARTS = ["cluster_profiles", "customers", "invoice_lines", "insiders_membership_changes", "insiders_rules",
-         "insiders_validation", "ledger_reconciliation", "membership_refreshes", "membership_replay", "model_selection",
-         "monthly_revenue", "rejected_invoice_lines"]
+MARTS = ["cluster_profiles", "customer_embedding_points", "customers", "insiders_feature_comparison",
+         "insiders_hypotheses", "insiders_membership_changes", "insiders_revenue_difference",
+         "insiders_revenue_difference_bootstrap", "insiders_revenue_forecast", "insiders_rules", "insiders_summary",
+         "insiders_validation", "invoice_lines", "ledger_reconciliation", "membership_refreshes",
+         "membership_replay", "model_selection", "monthly_revenue", "rejected_invoice_lines", "rejection_reasons"]
 
 
 def admin(sql: str, dbname: str = "postgres"):
