@@ -137,7 +137,8 @@ def revenue_share(marts: Marts, csv_link: str) -> str:
     shares.update_layout(title="Each cluster's share of customers and of gross revenue", xaxis_tickformat=".0%",
                          legend_orientation="h", legend_y=-0.2)
     return (
-        paragraph(f"Insiders bring {tagged('insiders-share-of-revenue', percent(summary.insiders_share_of_gross_revenue))} "
+        paragraph(f"Insiders bring "
+                  f"{tagged('insiders-share-of-revenue', percent(summary.insiders_share_of_gross_revenue))} "
                   f"of the identified customers' gross revenue ({money(summary.insiders_gross_revenue)} of "
                   f"{money(summary.customers_gross_revenue)}). Counting guest invoices and net of returns, they "
                   f"bring {tagged('insiders-share-of-all-revenue', percent(summary.insiders_share_of_all_revenue))} "

@@ -9,8 +9,10 @@ from insiders.statistics import bootstrap_difference, permutation_p_value
 def model(dbt, session):
     resamples = int(dbt.config.get("resamples"))
     seed = int(dbt.config.get("random_state"))
-    # The mart's stored order: the resamples, and so the interval, depend on it.
-    customers = read_frame(dbt.ref("customers").select("as_of_date, is_insider, gross_revenue"))
+    # In customer order: the resamples, and so the interval, depend on the order of the rows, and the
+    # mart's stored order changes from build to build.
+    customers = read_frame(dbt.ref("customers").select("customer_id, as_of_date, is_insider, gross_revenue")
+                           .order("customer_id"))
     is_insider = customers["is_insider"].fillna(False).astype(bool)
     insiders = customers.loc[is_insider, "gross_revenue"].to_numpy(float)
     others = customers.loc[~is_insider, "gross_revenue"].to_numpy(float)

@@ -11,8 +11,8 @@ from insiders.statistics import bootstrap_difference
 def model(dbt, session):
     resamples = int(dbt.config.get("resamples"))
     seed = int(dbt.config.get("random_state"))
-    # The mart's stored order, as in insiders_revenue_difference.
-    customers = read_frame(dbt.ref("customers").select("is_insider, gross_revenue"))
+    # In customer order, as in insiders_revenue_difference.
+    customers = read_frame(dbt.ref("customers").select("customer_id, is_insider, gross_revenue").order("customer_id"))
     is_insider = customers["is_insider"].fillna(False).astype(bool)
     result = bootstrap_difference(customers.loc[is_insider, "gross_revenue"].to_numpy(float),
                                   customers.loc[~is_insider, "gross_revenue"].to_numpy(float), resamples, seed)

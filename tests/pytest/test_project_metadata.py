@@ -1,6 +1,7 @@
 """The project's own rules, read from dbt's manifest: descriptions, keys, Metabase metadata, personal data."""
 
 import json
+import re
 
 import pytest
 from conftest import DbtProject
@@ -51,3 +52,15 @@ def test_customer_ids_are_tagged_as_personal_data(manifest):
         if "customer_id" in model["columns"]:
             column = model["columns"]["customer_id"]
             assert "pii" in column["tags"] and column["meta"].get("contains_pii"), model["name"]
+
+
+def test_report_exposure_lists_the_marts_the_report_reads(manifest):
+    from insiders.report.marts import QUERIES
+
+    report = manifest["exposures"]["exposure.insiders.insiders_report"]
+    read = {word.split(".")[1] for sql in QUERIES.values() for word in re.split(r"[\s()]+", sql)
+            if word.startswith("{marts}.")}
+    assert {manifest["nodes"][unique_id]["name"] for unique_id in report["depends_on"]["nodes"]} == read
+    for unique_id in report["depends_on"]["nodes"]:
+        model = manifest["nodes"][unique_id]
+        assert model["config"]["schema"] == "marts", model["name"]

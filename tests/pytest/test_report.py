@@ -184,6 +184,7 @@ def test_forecast_and_validation_equal_the_marts(opened, planted):
     assert 0 < float(text("permutation-p-value")) <= 1
 
     # The numbers that only the page had before: question 5's forecast and question 8's statistics, now marts.
+    one = lambda sql: planted.query(sql)[0]  # noqa: E731
     low, high, error = one("select forecast_low, forecast_high, forecast_at_cutoff_error "
                            "from marts.insiders_revenue_forecast")
     assert (text("forecast-low"), text("forecast-high"), text("oot-error")) == (money(low), money(high),
