@@ -28,7 +28,6 @@ from plotly.subplots import make_subplots
 SEED = 42  # Bootstrap and permutation test: the same page for the same data.
 RESAMPLES = 2_000
 Z95 = 1.96
-SPACES = ["features", "tree", "tsne", "umap"]
 POPULATIONS = ["insiders", "rfm_top", "random", "rfm_top_same_size"]
 INSIDERS_COLOR, OTHERS_COLOR, GUESTS_COLOR = "#c2410c", "#64748b", "#cbd5e1"
 PLOT_CONFIG = {"displaylogo": False, "responsive": True}
@@ -655,9 +654,10 @@ def model_selection_section(marts: Marts) -> str:
     chosen_text = (f"The model in use: model {int(chosen.model_id)}, {chosen.algorithm} on the {chosen.space} space "
                    f"with {number(chosen.n_clusters)} clusters, silhouette {number(chosen.silhouette, 3)}."
                    if chosen is not None else "No model in use.")
-    figure = make_subplots(rows=1, cols=len(SPACES), subplot_titles=SPACES, shared_yaxes=True)
+    spaces = list(pd.unique(marts.models.space))  # The grid's spaces (var embedding_spaces), in its order.
+    figure = make_subplots(rows=1, cols=len(spaces), subplot_titles=spaces, shared_yaxes=True)
     colors = {"kmeans": INSIDERS_COLOR, "gmm": "#0f766e", "hierarchical": "#1d4ed8"}
-    for col, space in enumerate(SPACES, start=1):
+    for col, space in enumerate(spaces, start=1):
         for algorithm, color in colors.items():
             grid = models[(models.space == space) & (models.algorithm == algorithm)].sort_values("n_clusters")
             figure.add_scatter(x=grid.n_clusters, y=grid.silhouette, mode="lines+markers", name=algorithm,
@@ -690,7 +690,7 @@ def embeddings_section(marts: Marts) -> str:
     names = dict(zip(marts.profiles.cluster_id, marts.profiles.cluster_name))
     insider_clusters = set(marts.insider_profiles.cluster_id)
     palette = ["#64748b", "#0f766e", "#1d4ed8", "#a16207", "#7c3aed", "#be185d", "#15803d", "#0369a1"]
-    spaces = [s for s in SPACES if s in set(embeddings.space)]
+    spaces = list(pd.unique(embeddings.space))
     figure, trace_space = go.Figure(), []
     for space in spaces:
         points = embeddings[embeddings.space == space]
