@@ -34,7 +34,6 @@ def read_frame(relation) -> pd.DataFrame:
 # that oversubscribe the cores, and K-Means then runs 50 times slower.
 threadpool_limits(limits=1)
 
-SPACES = ("features", "tree", "tsne", "umap")
 ALGORITHMS = ("kmeans", "gmm", "hierarchical", "dbscan")
 SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler, "robust": RobustScaler}
 
@@ -75,12 +74,7 @@ def embed(space: str, scaled: pd.DataFrame, target: np.ndarray, random_state: in
         return TSNE(n_components=2, init="pca", perplexity=30, max_iter=500, random_state=random_state).fit_transform(data)
     if space == "umap":
         return umap_layout(data, "euclidean", random_state)
-    raise ValueError(f"unknown space {space!r}; use one of {SPACES}")
-
-
-def clustering_input(space: str, scaled: pd.DataFrame, target: np.ndarray, random_state: int) -> np.ndarray:
-    """What a space clusters on: all the scaled features, or the 2-D embedding."""
-    return scaled.to_numpy(dtype=float) if space == "features" else embed(space, scaled, target, random_state)
+    raise ValueError(f"unknown space {space!r} in var embedding_spaces; known: features, tree, tsne, umap")
 
 
 def embed_all(spaces: list[str], scaled: pd.DataFrame, target: np.ndarray, random_state: int) -> dict[str, np.ndarray]:
@@ -118,12 +112,15 @@ def centroid_model(algorithm: str, n_clusters: int, random_state: int) -> KMeans
 
 
 def cluster_labels(algorithm: str, data: np.ndarray, n_clusters: int | None, random_state: int,
-                   eps: float | None = None, min_samples: int | None = None) -> np.ndarray:
-    """Labels from one algorithm; DBSCAN marks noise with -1."""
+                   eps: float | None = None, min_samples: int | None = None,
+                   ward_tree: np.ndarray | None = None) -> np.ndarray:
+    """Labels from one algorithm; DBSCAN marks noise with -1. ward_tree: the
+    data's Ward linkage when already built (the grid cuts one tree at every k)."""
     if algorithm in ("kmeans", "gmm"):
         return centroid_model(algorithm, n_clusters, random_state).fit_predict(data)
     if algorithm == "hierarchical":
-        return fcluster(linkage(data, "ward"), n_clusters, criterion="maxclust") - 1
+        tree = linkage(data, "ward") if ward_tree is None else ward_tree
+        return fcluster(tree, n_clusters, criterion="maxclust") - 1
     if algorithm == "dbscan":
         return DBSCAN(eps=eps, min_samples=min_samples).fit_predict(data)
     raise ValueError(f"unknown algorithm {algorithm!r}; use one of {ALGORITHMS}")
@@ -172,10 +169,7 @@ def model_selection(spaces: dict[str, np.ndarray], cluster_counts: range, dbscan
         tree = linkage(data, "ward")  # One Ward tree per space, cut at every k.
 
         def fit(algorithm, k, quantile=None, eps=None, samples=None):
-            if algorithm == "hierarchical":
-                labels = fcluster(tree, k, criterion="maxclust") - 1
-            else:
-                labels = cluster_labels(algorithm, data, k, random_state, eps, samples)
+            labels = cluster_labels(algorithm, data, k, random_state, eps, samples, ward_tree=tree)
             return grid_row(space, algorithm, k, quantile, eps, samples, distances, labels)
 
         jobs = [delayed(fit)(algorithm, k) for k in cluster_counts for algorithm in ("kmeans", "gmm", "hierarchical")]
@@ -217,52 +211,50 @@ def choose_model(grid: pd.DataFrame, spaces: list[str], algorithms: list[str],
     return allowed.sort_values(["silhouette", "clusters_found"], ascending=[False, True]).iloc[0]
 
 
-def fit_model(choice: pd.Series, data: np.ndarray, random_state: int, sample: np.ndarray | None = None) -> np.ndarray:
-    """Labels of every row of `data` from the chosen model, fitted on `sample`
-    (row indices; all rows when None). K-Means and GMM label the other rows
-    with predict; hierarchical and DBSCAN give each the label of its nearest
-    sampled customer."""
-    rows = np.arange(len(data)) if sample is None else sample
-    fitted = data[rows]
-    if choice.algorithm in ("kmeans", "gmm"):
-        return centroid_model(choice.algorithm, int(choice.n_clusters), random_state).fit(fitted).predict(data)
-    labels = fitted_labels(choice, fitted, random_state)
-    if sample is None:
-        return labels
-    return KNeighborsClassifier(n_neighbors=1).fit(fitted, labels).predict(data)
-
-
-def fitted_labels(choice: pd.Series, data: np.ndarray, random_state: int) -> np.ndarray:
-    """The chosen model's labels of the rows it is fitted on."""
-    k = None if pd.isna(choice.n_clusters) else int(choice.n_clusters)
-    samples = None if pd.isna(choice.dbscan_min_samples) else int(choice.dbscan_min_samples)
-    return cluster_labels(choice.algorithm, data, k, random_state, choice.dbscan_eps, samples)
-
-
 def sample_rows(customers: int, size: int, random_state: int) -> np.ndarray:
-    """The clustering sample: `size` row numbers drawn without replacement
-    (seeded), in ascending order; every row when there are no more."""
+    """The clustering sample, defined here only: `size` row numbers of the
+    customer base (in customer_id order) drawn without replacement (seeded),
+    in ascending order; every row when there are no more."""
     if customers <= size:
         return np.arange(customers)
     return np.sort(np.random.default_rng(random_state).choice(customers, size=size, replace=False))
 
 
-def label_everyone(choice: pd.Series, space_data: np.ndarray, features: np.ndarray, sample: np.ndarray,
-                   random_state: int) -> np.ndarray:
-    """Every customer's label from the chosen model fitted on the sample.
+def sample_embeddings(feature_space: pd.DataFrame, sample: np.ndarray, embeddings: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The sample's 2-D coordinates in every embedding space of
+    customer_embeddings, rows in the sample's order. Not `features`: its rows
+    there are a picture (PCA), the models cluster all the scaled features."""
+    sample_ids = feature_space["customer_id"].to_numpy()[sample]
+    coordinates = {}
+    for space, rows in embeddings[embeddings.space != "features"].groupby("space"):
+        rows = rows.sort_values("customer_id")
+        if not np.array_equal(rows["customer_id"].to_numpy(), sample_ids):
+            raise ValueError(f"customer_embeddings (space {space}) does not hold the clustering sample "
+                             f"({len(sample_ids)} customers): build it again with the same vars")
+        coordinates[space] = rows[["x", "y"]].to_numpy(dtype=float)
+    return coordinates
 
-    space_data: the sample's rows of the chosen space; features: every
-    customer's scaled features; sample: the sample's row numbers in
-    `features`. K-Means and GMM on the features predict every customer.
-    Otherwise (Ward and DBSCAN have no predict; embeddings exist for the
-    sample only) a customer outside the sample takes the label of the
-    nearest sampled customer in the scaled features.
+
+def label_everyone(choice: pd.Series, features: np.ndarray, sample: np.ndarray, random_state: int,
+                   coordinates: np.ndarray | None = None) -> np.ndarray:
+    """Every row's label from the chosen model fitted on the sample.
+
+    features: every customer's scaled features; sample: the sample's row
+    numbers in it (a bootstrap draw may repeat rows); coordinates: the
+    sample's rows in the chosen embedding space, None when the model
+    clusters the features. K-Means and GMM on the features predict every
+    row. Otherwise (Ward and DBSCAN have no predict; embeddings exist for the
+    sample only) a row takes the label of its nearest sampled row in the
+    features.
     """
-    if choice.space == "features" and choice.algorithm in ("kmeans", "gmm"):
+    if coordinates is None and choice.algorithm in ("kmeans", "gmm"):
         model = centroid_model(choice.algorithm, int(choice.n_clusters), random_state)
-        return model.fit(space_data).predict(features)
-    labels = fitted_labels(choice, space_data, random_state)
-    if len(sample) == len(features):
+        return model.fit(features[sample]).predict(features)
+    k = None if pd.isna(choice.n_clusters) else int(choice.n_clusters)
+    min_samples = None if pd.isna(choice.dbscan_min_samples) else int(choice.dbscan_min_samples)
+    fitted = features[sample] if coordinates is None else coordinates
+    labels = cluster_labels(choice.algorithm, fitted, k, random_state, choice.dbscan_eps, min_samples)
+    if np.array_equal(sample, np.arange(len(features))):
         return labels
     return KNeighborsClassifier(n_neighbors=1).fit(features[sample], labels).predict(features)
 
@@ -294,25 +286,15 @@ def min_pairwise_jaccard(sets: list[set]) -> float:
 
 def bootstrap_ari(choice: pd.Series, data: np.ndarray, reference: np.ndarray, resamples: int,
                   random_state: int) -> list[float]:
-    """Adjusted Rand index between the reference labels and the labels of
-    the same model fitted on each bootstrap resample of the customers."""
+    """Adjusted Rand index between the reference labels of the rows of data
+    (the sample in the chosen space) and the labels of the same model fitted
+    on each bootstrap resample of these rows."""
     generator = np.random.default_rng(random_state)
     scores = []
     for _ in range(resamples):
-        sample = generator.choice(len(data), size=len(data), replace=True)
-        scores.append(adjusted_rand_score(reference, fit_model(choice, data, random_state, sample)))
+        draw = generator.choice(len(data), size=len(data), replace=True)
+        scores.append(adjusted_rand_score(reference, label_everyone(choice, data, draw, random_state)))
     return scores
-
-
-def space_matrices(feature_space: pd.DataFrame, embeddings: pd.DataFrame) -> dict[str, np.ndarray]:
-    """What each space clusters on, for the customers of the embeddings (the
-    sample), rows in customer_id order: all scaled features for `features`,
-    the 2-D coordinates for the embeddings."""
-    sampled = feature_space[feature_space.customer_id.isin(embeddings.customer_id)].sort_values("customer_id")
-    matrices = {"features": sampled.drop(columns="customer_id").to_numpy(dtype=float)}
-    for space, coordinates in embeddings[embeddings.space != "features"].groupby("space"):
-        matrices[space] = coordinates.sort_values("customer_id")[["x", "y"]].to_numpy(dtype=float)
-    return matrices
 
 
 def is_eligible(net_revenue: np.ndarray, gross_revenue: np.ndarray, max_return_share: float) -> np.ndarray:
@@ -329,8 +311,9 @@ def select_insiders(scaled: pd.DataFrame, revenue: np.ndarray, choice: pd.Series
     ranked by (net) revenue per customer, the Insiders clusters. Returns a boolean
     mask of Insiders."""
     sample = sample_rows(len(scaled), sample_size, random_state)
-    space_data = clustering_input(choice.space, scaled.iloc[sample], revenue[sample], random_state)
-    labels = label_everyone(choice, space_data, scaled.to_numpy(dtype=float), sample, random_state)
+    coordinates = None if choice.space == "features" else embed(
+        choice.space, scaled.iloc[sample], revenue[sample], random_state)
+    labels = label_everyone(choice, scaled.to_numpy(dtype=float), sample, random_state, coordinates)
     cluster_ids = rank_clusters(labels, revenue)
     return np.isin(cluster_ids, list(insider_clusters(cluster_ids, max_customer_share)))
 

@@ -32,7 +32,6 @@ from insiders.report.formatting import (
 )
 from insiders.report.marts import Marts
 
-SPACES = ["features", "tree", "tsne", "umap"]
 POPULATIONS = ["insiders", "rfm_top", "random", "rfm_top_same_size"]
 
 # The features a person compares Insiders on (mart insiders_feature_comparison): column -> (label, kind).
@@ -431,9 +430,10 @@ def model_selection(marts: Marts, csv_link: str) -> str:
     chosen_text = (f"The model in use: model {int(summary.model_id)}, {summary.model_algorithm} on the "
                    f"{summary.model_space} space with {number(summary.model_clusters)} clusters, silhouette "
                    f"{number(summary.model_silhouette, 3)}." if not missing(summary.model_id) else "No model in use.")
-    figure = make_subplots(rows=1, cols=len(SPACES), subplot_titles=SPACES, shared_yaxes=True)
+    spaces = list(pd.unique(models.space))  # The grid's spaces (var embedding_spaces), in its order.
+    figure = make_subplots(rows=1, cols=len(spaces), subplot_titles=spaces, shared_yaxes=True)
     colors = {"kmeans": INSIDERS_COLOR, "gmm": "#0f766e", "hierarchical": "#1d4ed8"}
-    for col, space in enumerate(SPACES, start=1):
+    for col, space in enumerate(spaces, start=1):
         for algorithm, color in colors.items():
             grid = models[(models.space == space) & (models.algorithm == algorithm)].sort_values("n_clusters")
             figure.add_scatter(x=grid.n_clusters, y=grid.silhouette, mode="lines+markers", name=algorithm,
@@ -465,7 +465,7 @@ def embeddings(marts: Marts, csv_link: str) -> str:
     names = dict(zip(marts.profiles.cluster_id, marts.profiles.cluster_name))
     insider_clusters = set(marts.insider_profiles.cluster_id)
     palette = ["#64748b", "#0f766e", "#1d4ed8", "#a16207", "#7c3aed", "#be185d", "#15803d", "#0369a1"]
-    spaces = [s for s in SPACES if s in set(points.space)]
+    spaces = list(pd.unique(points.space))
     figure, trace_space = go.Figure(), []
     for space in spaces:
         for i, (cluster, group) in enumerate(points[points.space == space].groupby("cluster_id")):

@@ -1,7 +1,6 @@
 """The chosen model, trained on the sample: every customer's cluster (1 = most net revenue per customer) and
 whether they qualify as Insiders (the program's entry; membership itself is carried by membership_replay)."""
 
-import numpy as np
 import pandas as pd
 from insiders.clustering import (
     choose_model,
@@ -10,7 +9,8 @@ from insiders.clustering import (
     label_everyone,
     rank_clusters,
     read_frame,
-    space_matrices,
+    sample_embeddings,
+    sample_rows,
 )
 
 
@@ -21,16 +21,15 @@ def model(dbt, session):
         dbt.ref("int_customers_featurized").order("customer_id").select("customer_id, gross_revenue, net_revenue")
     )
     feature_space = read_frame(dbt.ref("customer_feature_space").order("customer_id"))
-    embeddings = read_frame(dbt.ref("customer_embeddings"))
-    spaces = space_matrices(feature_space, embeddings)
     choice = choose_model(
         read_frame(dbt.ref("model_selection")),
         rule["spaces"], rule["algorithms"], rule["min_clusters"], rule["max_clusters"],
     )
-    sample = np.flatnonzero(feature_space["customer_id"].isin(embeddings["customer_id"]).to_numpy())
+    sample = sample_rows(len(feature_space), dbt.config.get("sample_size"), random_state)
+    # The chosen space's coordinates as the grid scored them (none when it clusters the features).
+    coordinates = sample_embeddings(feature_space, sample, read_frame(dbt.ref("customer_embeddings"))).get(choice.space)
     labels = label_everyone(
-        choice, spaces[choice.space], feature_space.drop(columns="customer_id").to_numpy(dtype=float), sample,
-        random_state,
+        choice, feature_space.drop(columns="customer_id").to_numpy(dtype=float), sample, random_state, coordinates
     )
     cluster_ids = rank_clusters(labels, customers["net_revenue"].to_numpy(dtype=float))
     insiders = insider_clusters(cluster_ids, dbt.config.get("insiders_max_customer_share"))

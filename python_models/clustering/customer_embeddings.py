@@ -14,7 +14,7 @@ def model(dbt, session):
     sample = sample_rows(len(feature_space), dbt.config.get("sample_size"), random_state)
     sampled = feature_space.iloc[sample]
     coordinates = embed_all(
-        dbt.config.get("spaces"),
+        dbt.config.get("embedding_spaces"),
         sampled.drop(columns="customer_id").reset_index(drop=True),
         revenue.to_numpy(dtype=float)[sample],
         random_state,

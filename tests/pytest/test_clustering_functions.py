@@ -49,7 +49,7 @@ def test_fit_on_a_sample_labels_everyone(blobs):
     sample = np.random.default_rng(0).choice(len(data), size=100, replace=False)
     for algorithm in ("kmeans", "gmm", "hierarchical"):
         choice = pd.Series({"algorithm": algorithm, "n_clusters": 3, "dbscan_eps": None, "dbscan_min_samples": None})
-        labels = clustering.fit_model(choice, data, 0, sample)
+        labels = clustering.label_everyone(choice, data, sample, 0)
         assert adjusted_rand_score(truth, labels) == 1.0, algorithm
 
 
@@ -70,12 +70,24 @@ def test_a_model_fitted_on_the_sample_labels_every_customer(blobs, space, algori
     sample only: customers outside the sample still get their blob."""
     data, truth = blobs
     sample = clustering.sample_rows(len(data), 90, random_state=0)
-    space_data = data[sample] @ np.array([[0, 1], [-1, 0]]) if space == "umap" else data[sample]
+    coordinates = data[sample] @ np.array([[0, 1], [-1, 0]]) if space == "umap" else None
     choice = pd.Series({"space": space, "algorithm": algorithm, "n_clusters": None if algorithm == "dbscan" else 3,
                         "dbscan_eps": 2.0, "dbscan_min_samples": 3})
-    labels = clustering.label_everyone(choice, space_data, data, sample, random_state=0)
+    labels = clustering.label_everyone(choice, data, sample, random_state=0, coordinates=coordinates)
     assert len(labels) == len(data)
     assert adjusted_rand_score(truth, labels) == 1.0
+
+
+def test_the_stored_embeddings_must_hold_the_sample():
+    """customer_embeddings gives the sample's coordinates in sample order; built for another sample, it is refused."""
+    feature_space = pd.DataFrame({"customer_id": [10, 11, 12, 13], "recency_days": [0.0, 1.0, 2.0, 3.0]})
+    embeddings = pd.DataFrame({"customer_id": [13, 11, 13, 11], "space": ["features", "features", "umap", "umap"],
+                               "x": [0.0, 0.0, 3.0, 1.0], "y": [0.0, 0.0, 30.0, 10.0]})
+    coordinates = clustering.sample_embeddings(feature_space, np.array([1, 3]), embeddings)
+    assert list(coordinates) == ["umap"]
+    assert coordinates["umap"].tolist() == [[1.0, 10.0], [3.0, 30.0]]
+    with pytest.raises(ValueError, match="does not hold the clustering sample"):
+        clustering.sample_embeddings(feature_space, np.array([0, 3]), embeddings)
 
 
 def test_clusters_are_numbered_by_revenue_per_customer():

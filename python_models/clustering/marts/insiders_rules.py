@@ -10,6 +10,6 @@ def model(dbt, session):
     return entry_rules(
         customers[features].astype(float),
         clusters["is_insider"].to_numpy(),
-        dbt.config.get("max_depth"),
+        dbt.config.get("insiders_rules_depth"),
         dbt.config.get("random_state"),
     )

@@ -17,6 +17,7 @@ def model(dbt, session):
         dbt.config.get("insiders_max_return_share"), dbt.config.get("random_state"), dbt.config.get("sample_size"),
         dbt.config.get("min_customers"), current, clusters.loc[clusters["is_insider"], "customer_id"],
     )
+    membership = dbt.config.get("membership")
     return replay(program, customers_by_date(customers), qualifies_at,
-                  exit_rules(dbt.config.get("membership_exit"), dbt.config.get("insiders_max_return_share")),
-                  dbt.config.get("max_member_share"))
+                  exit_rules(membership["exit"], dbt.config.get("insiders_max_return_share")),
+                  membership["max_member_share"])

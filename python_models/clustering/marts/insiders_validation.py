@@ -9,8 +9,9 @@ from insiders.clustering import (
     min_pairwise_jaccard,
     next_period_groups,
     read_frame,
+    sample_embeddings,
+    sample_rows,
     select_insiders,
-    space_matrices,
 )
 from insiders.membership import customers_by_date, entry_rule, exit_rules, replay
 
@@ -21,6 +22,7 @@ def model(dbt, session):
     max_return_share = dbt.config.get("insiders_max_return_share")
     random_state = dbt.config.get("random_state")
     sample_size = dbt.config.get("sample_size")
+    membership_settings = dbt.config.get("membership")
     clusters = read_frame(dbt.ref("customer_clusters").order("customer_id"))
     choice = read_frame(dbt.ref("model_selection")).set_index("model_id").loc[clusters["model_id"].iloc[0]]
 
@@ -70,8 +72,8 @@ def model(dbt, session):
         replay_dates, customers_by_date(at_dates),
         entry_rule(choice, settings, max_share, max_return_share, random_state, sample_size,
                    dbt.config.get("min_customers")),
-        exit_rules(dbt.config.get("membership_exit"), max_return_share),
-        dbt.config.get("max_member_share"),
+        exit_rules(membership_settings["exit"], max_return_share),
+        membership_settings["max_member_share"],
     )
     final = membership[(membership["refresh_date"] == membership["refresh_date"].max()) & membership["is_member"]]
     members_then = past["customer_id"].isin(final["customer_id"]).to_numpy()
@@ -106,13 +108,15 @@ def model(dbt, session):
                                                      max_share, state, sample_size)
                                      & is_eligible(revenue, customers["gross_revenue"].to_numpy(dtype=float),
                                                    max_return_share)])
-        for state in dbt.config.get("random_states")
+        for state in dbt.config.get("validation_random_states")
     ]
-    embeddings = read_frame(dbt.ref("customer_embeddings"))
-    spaces = space_matrices(feature_space, embeddings)
-    sampled_clusters = clusters[clusters["customer_id"].isin(embeddings["customer_id"])]
-    aris = bootstrap_ari(choice, spaces[choice.space], sampled_clusters["cluster_id"].to_numpy(),
-                         dbt.config.get("bootstrap_resamples"), random_state)
+    sample = sample_rows(len(feature_space), sample_size, random_state)
+    sampled = feature_space.iloc[sample]
+    in_space = sample_embeddings(feature_space, sample, read_frame(dbt.ref("customer_embeddings"))).get(
+        choice.space, sampled.drop(columns="customer_id").to_numpy(dtype=float))
+    sampled_clusters = clusters[clusters["customer_id"].isin(sampled["customer_id"])]
+    aris = bootstrap_ari(choice, in_space, sampled_clusters["cluster_id"].to_numpy(),
+                         dbt.config.get("validation_bootstrap_resamples"), random_state)
     jaccard = min_pairwise_jaccard(insider_sets)
     rows += [
         ("stability", "random_state_jaccard_min", jaccard, ">= 0.9", bool(jaccard >= 0.9)),
