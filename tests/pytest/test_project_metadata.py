@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import DbtProject
+from dbt_helpers import DbtProject
 
 
 @pytest.fixture(scope="module")
