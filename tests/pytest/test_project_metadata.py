@@ -155,6 +155,24 @@ def layer_violations(manifest):
     return wrong
 
 
+
+def column_mismatches(manifest, built_columns):
+    """Every column a build writes is declared in its YAML (and so described), and every declared column is
+    built: the manifest against the warehouse, as `dbt docs generate` compares it with its catalog.
+    built_columns(schema, table) gives the columns of a table of the build (empty when there is none)."""
+    wrong = []
+    for node in [*manifest["nodes"].values(), *manifest["sources"].values()]:
+        if node["resource_type"] not in ("model", "seed", "snapshot", "source"):
+            continue
+        table = node.get("identifier") or node.get("alias") or node["name"]
+        built, declared = built_columns(node["schema"], table), set(node["columns"])
+        if not built:
+            wrong.append(f"{node['name']}: no table {node['schema']}.{table} in the build")
+            continue
+        wrong += [f"{node['name']}.{column} is built but not declared" for column in sorted(built - declared)]
+        wrong += [f"{node['name']}.{column} is declared but not built" for column in sorted(declared - built)]
+    return wrong
+
 RULES = [undocumented_models_and_columns, undocumented_seeds_sources_and_columns, undocumented_macros,
          models_without_a_tested_primary_key, misnamed_models, hard_coded_relations, layer_violations]
 
@@ -245,6 +263,26 @@ def test_each_rule_can_fail(rule, break_it):
     break_it(manifest)
     assert rule(manifest), f"{rule.__name__} did not see {break_it.__name__}"
 
+
+
+def test_every_built_column_is_declared(good_build):
+    # The session's good build of the planted file and the manifest of that build.
+    manifest = json.loads((good_build.workdir / "target/manifest.json").read_text())
+
+    def built_columns(schema: str, table: str) -> set[str]:
+        return {name for (name,) in good_build.query(
+            "select column_name from information_schema.columns "
+            f"where table_schema = '{schema}' and table_name = '{table}'")}
+
+    assert column_mismatches(manifest, built_columns) == []
+
+
+def test_the_column_rule_can_fail():
+    manifest = {"sources": {}, "nodes": {"model.demo.orders": {
+        "resource_type": "model", "name": "orders", "schema": "marts", "alias": "orders", "columns": {"id": {}}}}}
+    assert column_mismatches(manifest, lambda schema, table: {"id"}) == []
+    assert column_mismatches(manifest, lambda schema, table: {"id", "total"}) == ["orders.total is built but not declared"]
+    assert column_mismatches(manifest, lambda schema, table: set()) == ["orders: no table marts.orders in the build"]
 
 # --- Serving ----------------------------------------------------------------
 
