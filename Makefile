@@ -44,11 +44,13 @@ replay: data
 	$(BIN)/dbt build --select +membership_refreshes +customers
 	$(BIN)/python -m insiders.replay_table --database $(DUCKDB_FILE)
 
-# sqlfluff, dbt data and unit tests on their own database, then pytest.
+# sqlfluff, dbt data and unit tests on their own database, dbt-score on that
+# build's manifest (thresholds in pyproject.toml), then pytest.
 test: data
 	$(BIN)/sqlfluff lint models tests analyses
 	mkdir -p $(TEST_DIR)
 	INSIDERS_DUCKDB_PATH=$(TEST_DIR)/insiders.duckdb $(BIN)/dbt build --target-path $(TEST_DIR)/target
+	$(BIN)/dbt-score lint --manifest $(TEST_DIR)/target/manifest.json
 	$(BIN)/pytest -n 2
 
 lint: $(BIN)/dbt

@@ -24,7 +24,7 @@ import gzip
 import random
 
 import pytest
-from conftest import GOOD_LINES, HEADER, assert_reconciles
+from dbt_helpers import GOOD_LINES, HEADER, assert_reconciles
 
 
 def line(quantity="6", date="2010-12-01 08:28:00", price="1.85", customer="17850.0"):

@@ -4,7 +4,7 @@ import csv
 from decimal import Decimal
 
 import pytest
-from conftest import DbtProject, copy_build
+from dbt_helpers import DbtProject, copy_build
 from planted_customers import write_planted_file
 from sklearn.metrics import adjusted_rand_score
 

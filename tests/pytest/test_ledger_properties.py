@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_DIR, DbtProject, assert_reconciles
+from dbt_helpers import PROJECT_DIR, DbtProject, assert_reconciles
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 

@@ -9,7 +9,7 @@ end as rejected lines rather than errors: test_bad_input_corpus.py.
 import gzip
 
 import pytest
-from conftest import GOOD_LINES, HEADER, DbtProject, real_raw_file
+from dbt_helpers import GOOD_LINES, HEADER, DbtProject, real_raw_file
 
 
 def write(tmp_path, name, content: str | bytes):

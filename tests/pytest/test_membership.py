@@ -1,6 +1,6 @@
 """The membership history: joiners and leavers between two runs, against a direct comparison."""
 
-from conftest import DbtProject
+from dbt_helpers import DbtProject
 from planted_customers import write_planted_file
 
 INSIDERS = "select customer_id, is_insider from marts.customers"

@@ -2,7 +2,7 @@
 
 import pytest
 import raw_formats
-from conftest import DbtProject, real_raw_file
+from dbt_helpers import DbtProject, real_raw_file
 
 LEDGER = "select disposition, lines, revenue, customers, raw_lines, raw_revenue from marts.ledger_reconciliation order by 1"
 CUSTOMERS = """

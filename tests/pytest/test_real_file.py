@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from conftest import DbtProject, real_raw_file
+from dbt_helpers import DbtProject, real_raw_file
 
 SQL_LAYER = ("--select", "+ledger_reconciliation", "+int_customers_featurized", "--indirect-selection", "cautious")
 

@@ -7,7 +7,7 @@ the prod version of this test (published schema kept while the build is down)
 is in test_serving.py.
 """
 
-from conftest import DbtProject, assert_reconciles, copy_build, kill_when_logged, start_build, warehouse_state
+from dbt_helpers import DbtProject, assert_reconciles, copy_build, kill_when_logged, start_build, warehouse_state
 
 CUSTOMERS = "select * from marts.customers order by customer_id"
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT_DIR, DbtProject
+from dbt_helpers import PROJECT_DIR, DbtProject
 from planted_customers import write_planted_file
 
 from insiders.report import render

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import PROJECT_DIR, real_raw_file
+from dbt_helpers import PROJECT_DIR, real_raw_file
 
 HEADER = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country"]
 FIRST_AT = datetime(2010, 12, 1, 8, 26)

@@ -10,7 +10,7 @@ import uuid
 
 import psycopg2
 import pytest
-from conftest import DbtProject, kill_when_logged, start_build
+from dbt_helpers import DbtProject, kill_when_logged, start_build
 from planted_customers import write_planted_file
 
 PG = {"host": os.environ.get("INSIDERS_PG_HOST", "127.0.0.1"), "port": int(os.environ.get("INSIDERS_PG_PORT", "5432")),

@@ -7,7 +7,7 @@ PostgreSQL settings (schema, Metabase login) are tested in test_serving.py.
 """
 
 import pytest
-from conftest import kill_when_logged, start_build, warehouse_state
+from dbt_helpers import kill_when_logged, start_build, warehouse_state
 
 READ_A_FILE = "2011-06-01'::date + (select count(*)::int from read_text('/etc/hostname')) + time '00:00:00"
 
@@ -45,7 +45,7 @@ def test_bad_var_is_named_and_changes_nothing(build_fails, real_file_path, vars,
 
 @pytest.fixture(scope="session")
 def real_file_path():
-    from conftest import real_raw_file
+    from dbt_helpers import real_raw_file
 
     return real_raw_file()
 
