@@ -55,22 +55,20 @@
 #}
 {% macro ledger_customer_gate() %}
     {% set minimum = var('min_customers') %}
-    {% set before_as_of = ("invoice_date < " ~ sql_date('as_of_date', var('as_of_date')))
-        if var('as_of_date') else "true" %}
-    {% if var('validation_cutoff') %}
-        {% set cutoff = sql_date('validation_cutoff', var('validation_cutoff')) %}
-    {% else %}
-        {% set cutoff = "(select cast("
-            ~ dbt.dateadd('month', -var('validation_months'), 'max(invoice_date)')
-            ~ " as date) from " ~ this
-            ~ " where rejection_reason is distinct from 'date_out_of_range')" %}
-    {% endif %}
+    {# The dates of int_analysis_dates, which is built after the ledger. #}
     {% set counts = run_query(
-        "select count(distinct case when " ~ before_as_of ~ " then customer_id end),"
-        ~ " count(distinct case when invoice_date < " ~ cutoff ~ " then customer_id end),"
-        ~ " cast(" ~ cutoff ~ " as varchar(10))"
-        ~ " from " ~ this
-        ~ " where disposition = 'sale' and customer_id is not null"
+        "with valid_invoice_days as (" ~ valid_invoice_days(this) ~ "),"
+        ~ " analysis_dates as (select "
+        ~ as_of_date_from('last_valid_invoice_date') ~ " as as_of_date, "
+        ~ validation_cutoff_from('last_valid_invoice_date') ~ " as validation_cutoff"
+        ~ " from valid_invoice_days)"
+        ~ " select count(distinct case when lines.invoice_date < analysis_dates.as_of_date"
+        ~ " then lines.customer_id end),"
+        ~ " count(distinct case when lines.invoice_date < analysis_dates.validation_cutoff"
+        ~ " then lines.customer_id end),"
+        ~ " max(cast(analysis_dates.validation_cutoff as varchar(10)))"
+        ~ " from " ~ this ~ " as lines cross join analysis_dates"
+        ~ " where lines.disposition = 'sale' and lines.customer_id is not null"
     ).rows[0] %}
     {% if counts[0] >= minimum and counts[1] >= minimum %}
         {{ return('') }}

@@ -192,12 +192,8 @@
     {% if not execute or not (var('as_of_date') or var('validation_cutoff')) %}
         {{ return('') }}
     {% endif %}
-    {% set earliest, latest = invoice_date_range() %}
     {% set bounds = run_query(
-        "select cast(min(invoice_date) as date), cast(max(invoice_date) as date)"
-        ~ " from " ~ source('online_retail', 'invoice_lines')
-        ~ " where invoice_date >= " ~ earliest ~ " and invoice_date < "
-        ~ dbt.dateadd('day', 1, latest)
+        valid_invoice_days(source('online_retail', 'invoice_lines'))
     ).rows[0] %}
     {% for name in ['as_of_date', 'validation_cutoff'] if var(name) %}
         {% set value = modules.datetime.date.fromisoformat(var(name) | string) %}

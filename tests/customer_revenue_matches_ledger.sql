@@ -32,7 +32,10 @@ ledger as (
         ) as returned_revenue
     from {{ ref('invoice_lines') }} as invoice_lines
     where
-        invoice_lines.invoice_date < {{ as_of_date() }}
+        invoice_lines.invoice_date < (
+            select analysis_dates.as_of_date
+            from {{ ref('int_analysis_dates') }} as analysis_dates
+        )
         and invoice_lines.customer_id in (
             select customers.customer_id
             from {{ ref('customers') }} as customers

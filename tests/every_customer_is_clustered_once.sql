@@ -25,7 +25,7 @@ counts as (
     select
         (select count(*) from customer_base) as customers,
         (select count(*) from customer_clusters) as clustered_customers,
-        (select count(*) from customers) as customers,
+        (select count(*) from customers) as mart_customers,
         (
             select count(*)
             from customer_base
@@ -39,5 +39,5 @@ select *
 from counts
 where
     clustered_customers != customers
-    or customers != customers
+    or mart_customers != customers
     or matched_customers != customers

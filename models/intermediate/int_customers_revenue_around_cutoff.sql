@@ -10,20 +10,27 @@ with ledger_lines as (
 
 ),
 
+analysis_dates as (
+
+    select * from {{ ref('int_analysis_dates') }}
+
+),
+
 windows as (
 
     select
         cast(
             {{ dbt.dateadd(
-                'month', -var('validation_months'), validation_cutoff()
+                'month', -var('validation_months'), 'validation_cutoff'
             ) }} as date
         ) as window_start_date,
-        {{ validation_cutoff() }} as cutoff_date,
+        validation_cutoff as cutoff_date,
         cast(
             {{ dbt.dateadd(
-                'month', var('validation_months'), validation_cutoff()
+                'month', var('validation_months'), 'validation_cutoff'
             ) }} as date
         ) as horizon_end_date
+    from analysis_dates
 
 ),
 

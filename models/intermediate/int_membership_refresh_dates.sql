@@ -1,7 +1,9 @@
 {#
   The dates the program is (re)computed at: the 15th of every month of the
   data before the as-of date (the monthly refresh), the as-of date itself
-  (this run) and the out-of-time validation cutoff.
+  (this run) and the out-of-time validation cutoff (both from
+  int_analysis_dates). int_customers_featurized_at_dates computes the
+  customer base at each.
 #}
 with customer_days as (
 
@@ -9,13 +11,27 @@ with customer_days as (
 
 ),
 
+analysis_dates as (
+
+    select * from {{ ref('int_analysis_dates') }}
+
+),
+
+first_days as (
+
+    select min(invoice_date) as first_day
+    from customer_days
+
+),
+
 bounds as (
 
     select
-        min(invoice_date) as first_day,
-        {{ as_of_date() }} as as_of_date,
-        {{ validation_cutoff() }} as cutoff_date
-    from customer_days
+        first_days.first_day,
+        analysis_dates.as_of_date,
+        analysis_dates.validation_cutoff as cutoff_date
+    from first_days
+    cross join analysis_dates
 
 ),
 

@@ -32,12 +32,17 @@ refresh_dates as (
 
 ),
 
+analysis_dates as (
+
+    select * from {{ ref('int_analysis_dates') }}
+
+),
+
 data_bounds as (
 
     select
         cast({{ dbt.date_trunc('month', 'min(invoice_date)') }} as date)
-            as first_month,
-        max(invoice_date) as last_day
+            as first_month
     from customer_days
 
 ),
@@ -188,7 +193,9 @@ final as (
             order by refresh_dates.refresh_date
         ), 0) as retention,
         {{ dbt.dateadd('month', 3, 'refresh_dates.refresh_date') }}
-        <= {{ dbt.dateadd('day', 1, 'data_bounds.last_day') }}
+        <= {{ dbt.dateadd(
+            'day', 1, 'analysis_dates.last_valid_invoice_date'
+        ) }}
             as next_3_months_in_data,
         cast(
             coalesce(members_next_revenue.revenue, 0) as decimal(18, 3)
@@ -216,7 +223,7 @@ final as (
                     + 1.96 * forecasts.monthly_sd * sqrt(3)
         end as forecast_high
     from refresh_dates
-    cross join data_bounds
+    cross join analysis_dates
     inner join customers on refresh_dates.refresh_date = customers.refresh_date
     inner join counts on refresh_dates.refresh_date = counts.refresh_date
     left join members_next_revenue

@@ -1,0 +1,319 @@
+{#
+  The customer base at each date of int_membership_refresh_dates (the
+  monthly refreshes, the as-of date and the validation cutoff): one row per
+  customer with a sale before the date (exclusive), with the features of the
+  ledger's sale and return lines before it, RFM quintile scores and the RFM
+  segment. int_customers_featurized, int_customers_featurized_at_cutoff and
+  int_customers_at_refreshes select their dates from it: one set of formulas.
+
+  Each date adds up small rows per customer and day rather than the lines.
+  Distinct counts do not add up over days, so an invoice, a product, and a
+  product within an invoice each count on the day the customer first bought
+  it: summed over the days before a date, they give the distinct counts of
+  the lines before it.
+#}
+with ledger_lines as (
+
+    select * from {{ ref('int_invoice_lines_classified') }}
+
+),
+
+as_of_dates as (
+
+    select refresh_date as as_of_date
+    from {{ ref('int_membership_refresh_dates') }}
+
+),
+
+rfm_segments as (
+
+    select * from {{ ref('rfm_segments') }}
+
+),
+
+-- Only the columns used: DuckDB materializes a CTE read more than once, and
+-- carrying the descriptions made it two thirds of the customer base's time.
+kept_lines as (
+
+    select
+        customer_id,
+        invoice_no,
+        stock_code,
+        disposition,
+        invoice_date,
+        quantity,
+        line_revenue
+    from ledger_lines
+    where
+        disposition in ('sale', 'return')
+        and customer_id is not null
+
+),
+
+daily_lines as (
+
+    select
+        customer_id,
+        invoice_date,
+        sum(
+            case when disposition = 'sale' then line_revenue else 0 end
+        ) as gross_revenue,
+        -sum(
+            case when disposition = 'return' then line_revenue else 0 end
+        ) as returned_revenue,
+        sum(case when disposition = 'sale' then 1 else 0 end)
+            as purchase_lines,
+        sum(case when disposition = 'sale' then quantity else 0 end) as items,
+        -sum(case when disposition = 'return' then quantity else 0 end)
+            as returned_items
+    from kept_lines
+    group by customer_id, invoice_date
+
+),
+
+invoice_products as (
+
+    select
+        customer_id,
+        invoice_no,
+        stock_code,
+        min(invoice_date) as first_bought_on
+    from kept_lines
+    where disposition = 'sale'
+    group by customer_id, invoice_no, stock_code
+
+),
+
+first_invoice_products as (
+
+    select
+        customer_id,
+        first_bought_on,
+        count(*) as invoice_products
+    from invoice_products
+    group by customer_id, first_bought_on
+
+),
+
+invoice_first_days as (
+
+    select
+        customer_id,
+        invoice_no,
+        min(first_bought_on) as first_bought_on
+    from invoice_products
+    group by customer_id, invoice_no
+
+),
+
+first_invoices as (
+
+    select
+        customer_id,
+        first_bought_on,
+        count(*) as invoices
+    from invoice_first_days
+    group by customer_id, first_bought_on
+
+),
+
+product_first_days as (
+
+    select
+        customer_id,
+        stock_code,
+        min(first_bought_on) as first_bought_on
+    from invoice_products
+    group by customer_id, stock_code
+
+),
+
+first_products as (
+
+    select
+        customer_id,
+        first_bought_on,
+        count(*) as products
+    from product_first_days
+    group by customer_id, first_bought_on
+
+),
+
+-- A first purchase is a sale line, so its day is a day of daily_lines.
+customer_days as (
+
+    select
+        daily_lines.*,
+        coalesce(first_invoices.invoices, 0) as new_invoices,
+        coalesce(first_products.products, 0) as new_products,
+        coalesce(first_invoice_products.invoice_products, 0)
+            as new_invoice_products
+    from daily_lines
+    left join first_invoices
+        on
+            daily_lines.customer_id = first_invoices.customer_id
+            and daily_lines.invoice_date = first_invoices.first_bought_on
+    left join first_products
+        on
+            daily_lines.customer_id = first_products.customer_id
+            and daily_lines.invoice_date = first_products.first_bought_on
+    left join first_invoice_products
+        on
+            daily_lines.customer_id = first_invoice_products.customer_id
+            and daily_lines.invoice_date
+            = first_invoice_products.first_bought_on
+
+),
+
+totals as (
+
+    select
+        customer_days.customer_id,
+        as_of_dates.as_of_date,
+        min(
+            case
+                when customer_days.purchase_lines > 0
+                    then customer_days.invoice_date
+            end
+        ) as first_purchase_date,
+        max(
+            case
+                when customer_days.purchase_lines > 0
+                    then customer_days.invoice_date
+            end
+        ) as last_purchase_date,
+        cast(sum(customer_days.gross_revenue) as decimal(18, 3))
+            as gross_revenue,
+        cast(sum(customer_days.returned_revenue) as decimal(18, 3))
+            as returned_revenue,
+        cast(sum(customer_days.new_invoices) as bigint) as invoices,
+        cast(sum(customer_days.purchase_lines) as bigint) as purchase_lines,
+        cast(sum(customer_days.items) as bigint) as items,
+        cast(sum(customer_days.new_products) as bigint) as distinct_products,
+        cast(sum(customer_days.new_invoice_products) as bigint)
+            as invoice_products,
+        cast(sum(customer_days.returned_items) as bigint) as returned_items
+    from customer_days
+    inner join as_of_dates
+        on customer_days.invoice_date < as_of_dates.as_of_date
+    group by customer_days.customer_id, as_of_dates.as_of_date
+    having sum(customer_days.purchase_lines) > 0
+
+),
+
+features as (
+
+    select
+        customer_id,
+        as_of_date,
+        first_purchase_date,
+        last_purchase_date,
+        gross_revenue,
+        returned_revenue,
+        cast(gross_revenue - returned_revenue as decimal(18, 3))
+            as net_revenue,
+        {{ dbt.datediff(
+            'last_purchase_date', 'as_of_date', 'day'
+        ) }} - 1 as recency_days,
+        invoices,
+        purchase_lines,
+        items,
+        distinct_products,
+        cast(gross_revenue as double precision) / invoices as avg_ticket,
+        case
+            when invoices > 1
+                then cast({{ dbt.datediff(
+                    'first_purchase_date', 'last_purchase_date', 'day'
+                ) }} as double precision) / (invoices - 1)
+        end as avg_days_between_purchases,
+        cast(invoices as double precision) / (
+            {{ dbt.datediff(
+                'first_purchase_date', 'last_purchase_date', 'day'
+            ) }} + 1
+        ) as purchase_frequency,
+        returned_items,
+        cast(items as double precision) / invoices as avg_basket_size,
+        -- The mean over invoices of the distinct products of each.
+        cast(invoice_products as double precision) / invoices
+            as avg_unique_basket_size
+    from totals
+
+),
+
+-- Quintile scores among the customers of the same date: tied customers
+-- share a score (cumulative distribution).
+scored as (
+
+    select
+        features.*,
+        cast(ceil(5 * cume_dist() over (
+            partition by features.as_of_date
+            order by features.recency_days desc
+        )) as integer) as recency_score,
+        cast(ceil(5 * cume_dist() over (
+            partition by features.as_of_date order by features.invoices
+        )) as integer) as frequency_score,
+        cast(ceil(5 * cume_dist() over (
+            partition by features.as_of_date order by features.gross_revenue
+        )) as integer) as monetary_score
+
+    from features
+
+),
+
+segmented as (
+
+    select
+        scored.*,
+        scored.recency_score + scored.frequency_score + scored.monetary_score
+            as rfm_score,
+        rfm_segments.segment as rfm_segment,
+        row_number() over (
+            partition by scored.customer_id, scored.as_of_date
+            order by rfm_segments.priority
+        ) as segment_rank
+
+    from scored
+    inner join rfm_segments
+        on
+            scored.recency_score between rfm_segments.recency_min
+            and rfm_segments.recency_max
+            and scored.frequency_score between rfm_segments.frequency_min
+            and rfm_segments.frequency_max
+            and scored.monetary_score between rfm_segments.monetary_min
+            and rfm_segments.monetary_max
+
+),
+
+final as (
+
+    select
+        customer_id,
+        as_of_date,
+        first_purchase_date,
+        last_purchase_date,
+        gross_revenue,
+        returned_revenue,
+        net_revenue,
+        recency_days,
+        invoices,
+        purchase_lines,
+        items,
+        distinct_products,
+        avg_ticket,
+        avg_days_between_purchases,
+        purchase_frequency,
+        returned_items,
+        avg_basket_size,
+        avg_unique_basket_size,
+        recency_score,
+        frequency_score,
+        monetary_score,
+        rfm_score,
+        rfm_segment
+    from segmented
+    where segment_rank = 1
+
+)
+
+select * from final
