@@ -29,6 +29,7 @@ QUERIES = {
     "validation": "select * from {marts}.insiders_validation",
     "hypotheses": "select * from {marts}.insiders_hypotheses order by hypothesis_id",
     "models": "select * from {marts}.model_selection order by model_id",
+    "seed_models": "select * from {marts}.model_selection_seed_comparison order by reference_order",
     # Coordinates as float: JSON of the 4 scatter plots stays small.
     "embeddings": """
         select space, customer_id, cast(x as float) as x, cast(y as float) as y, cluster_id
@@ -57,6 +58,7 @@ class Marts:
     validation: pd.DataFrame
     hypotheses: pd.DataFrame
     models: pd.DataFrame
+    seed_models: pd.DataFrame
     embeddings: pd.DataFrame
     ledger: pd.DataFrame
     rejections: pd.DataFrame

@@ -48,14 +48,6 @@ FEATURES = {
     "returned_items": ("Items returned", "number"),
 }
 
-# The seed notebooks' published silhouettes: (space, algorithm, k) -> silhouette.
-SEED_SILHOUETTES = {
-    **{("features", "kmeans", k): s for k, s in zip(range(2, 7), [0.686, 0.629, 0.532, 0.519, 0.490])},
-    **{("features", "hierarchical", k): s for k, s in zip(range(2, 8), [0.652, 0.622, 0.545, 0.445, 0.435, 0.399])},
-    ("umap", "kmeans", 13): 0.568,
-    ("tree", "kmeans", 14): 0.552,
-}
-
 
 def eligible(marts: Marts, csv_link: str) -> str:
     """1. Who is eligible: the top 50 Insiders, and the whole list as CSV."""
@@ -422,10 +414,9 @@ def model_selection(marts: Marts, csv_link: str) -> str:
                   number(m.n_clusters) if not missing(m.n_clusters)
                   else f"eps quantile {m.dbscan_eps_quantile}, min samples {number(m.dbscan_min_samples)}",
                   number(m.clusters_found), percent(m.noise_share)] for m in best.itertuples()]
-    lookup = {(m.space, m.algorithm, int(m.n_clusters)): m.silhouette for m in models.itertuples()
-              if not missing(m.n_clusters)}
-    seed_rows = [[space, algorithm, k, f"{seed:.3f}", number(lookup.get((space, algorithm, k)), 3)]
-                 for (space, algorithm, k), seed in SEED_SILHOUETTES.items()]
+    seed_models = marts.seed_models
+    seed_rows = [[m.space, m.algorithm, int(m.n_clusters), f"{m.seed_silhouette:.3f}", number(m.silhouette, 3)]
+                 for m in seed_models.itertuples()]
     summary = marts.summary
     chosen_text = (f"The model in use: model {int(summary.model_id)}, {summary.model_algorithm} on the "
                    f"{summary.model_space} space with {number(summary.model_clusters)} clusters, silhouette "
@@ -438,9 +429,9 @@ def model_selection(marts: Marts, csv_link: str) -> str:
             grid = models[(models.space == space) & (models.algorithm == algorithm)].sort_values("n_clusters")
             figure.add_scatter(x=grid.n_clusters, y=grid.silhouette, mode="lines+markers", name=algorithm,
                                line_color=color, legendgroup=algorithm, showlegend=col == 1, row=1, col=col)
-        seed = [(k, s) for (sp, algorithm, k), s in SEED_SILHOUETTES.items() if sp == space]
-        if seed:
-            figure.add_scatter(x=[k for k, _ in seed], y=[s for _, s in seed], mode="markers", name="seed notebooks",
+        seed = seed_models[seed_models.space == space]
+        if len(seed):
+            figure.add_scatter(x=seed.n_clusters, y=seed.seed_silhouette, mode="markers", name="seed notebooks",
                                marker=dict(symbol="x", size=9, color="black"), legendgroup="seed",
                                showlegend=space == "features", row=1, col=col)
     figure.update_layout(title="Silhouette by number of clusters (crosses: the seed's published values)",

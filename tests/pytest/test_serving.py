@@ -19,7 +19,8 @@ MARTS = ["cluster_profiles", "customer_embedding_points", "customers", "insiders
          "insiders_hypotheses", "insiders_membership_changes", "insiders_revenue_difference",
          "insiders_revenue_difference_bootstrap", "insiders_revenue_forecast", "insiders_rules", "insiders_summary",
          "insiders_validation", "invoice_lines", "ledger_reconciliation", "membership_refreshes",
-         "membership_replay", "model_selection", "monthly_revenue", "rejected_invoice_lines", "rejection_reasons"]
+         "membership_replay", "model_selection", "model_selection_seed_comparison", "monthly_revenue",
+         "rejected_invoice_lines", "rejection_reasons"]
 
 
 def admin(sql: str, dbname: str = "postgres"):
