@@ -4,7 +4,7 @@ import csv
 from decimal import Decimal
 
 import pytest
-from dbt_helpers import DbtProject, copy_build
+from dbt_helpers import PROJECT_DIR, DbtProject, copy_build
 from planted_customers import write_planted_file
 from sklearn.metrics import adjusted_rand_score
 
@@ -60,7 +60,7 @@ def test_dashboard_questions_run_on_duckdb(planted, tmp_path):
     project = copy_build(planted[0], tmp_path)
     project.run("compile", "--select", "path:analyses")
     questions = sorted((project.workdir / "target/compiled/insiders/analyses").glob("*.sql"))
-    assert len(questions) == 6
+    assert len(questions) == len(list((PROJECT_DIR / "analyses").glob("*.sql")))  # every question compiled
     for question in questions:
         assert project.query(question.read_text()), question.name
 

@@ -10,7 +10,7 @@ import uuid
 
 import psycopg2
 import pytest
-from dbt_helpers import DbtProject, kill_when_logged, start_build
+from dbt_helpers import PROJECT_DIR, DbtProject, kill_when_logged, start_build
 from planted_customers import write_planted_file
 
 PG = {"host": os.environ.get("INSIDERS_PG_HOST", "127.0.0.1"), "port": int(os.environ.get("INSIDERS_PG_PORT", "5432")),
@@ -328,7 +328,7 @@ def test_failed_build_keeps_the_last_good_marts(warehouse):
 def test_dashboard_questions_run_on_postgres_as_the_reader(warehouse):
     warehouse.run("compile", "--target", "prod", "--select", "path:analyses")
     questions = sorted((warehouse.workdir / "target/compiled/insiders/analyses").glob("*.sql"))
-    assert len(questions) == 6
+    assert len(questions) == len(list((PROJECT_DIR / "analyses").glob("*.sql")))  # every question compiled
     with warehouse.as_reader() as cursor:
         for question in questions:
             # Compiled for DuckDB's view of the build schema; Metabase reads the published one.
