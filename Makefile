@@ -51,7 +51,7 @@ test: data
 	mkdir -p $(TEST_DIR)
 	INSIDERS_DUCKDB_PATH=$(TEST_DIR)/insiders.duckdb $(BIN)/dbt build --target-path $(TEST_DIR)/target
 	$(BIN)/dbt-score lint --manifest $(TEST_DIR)/target/manifest.json
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --durations=15
 
 lint: $(BIN)/dbt
 	$(BIN)/sqlfluff lint models tests analyses
