@@ -13,7 +13,8 @@ file's first bytes and, for its line ends, scans it once). SQL is built here
 only from constants; every value that comes from the file or the settings is
 a query parameter.
 
-A new input format is one entry in FORMATS.
+A new input format is one entry in FORMATS (the table of formats, after the
+readers it names).
 """
 
 import contextlib
@@ -39,6 +40,7 @@ HEAD_BYTES_READ = 1 << 16
 CHUNK_BYTES = 1 << 22
 EXCEL_SERIAL = "excel_serial"
 ENCODINGS = ("utf-8", "latin-1")
+GZIP_SIGNATURE = b"\x1f\x8b"
 # A CR inside a line stands in the CSV reader's copy as this byte (the reader
 # would end the line there) and is put back after reading.
 CR_STAND_IN = b"\x1e"
@@ -48,7 +50,7 @@ class LoadError(Exception):
     """A raw file or a setting the loader refuses; the message is for the user."""
 
 
-# --- The formats -------------------------------------------------------------
+# --- Formats -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -70,185 +72,6 @@ class RawFormat:
     # not; None: a text file (no NUL or other control bytes in its first HEAD_BYTES).
     signature: tuple[bytes, str] | None
     date_shapes: tuple[DateShape, ...]
-
-
-def read_csv_text(con, file: str, settings: "LoadSettings") -> str:
-    return read_csv_file(con, file, settings.encoding)
-
-
-def read_xlsx_text(con, file: str, settings: "LoadSettings") -> str:
-    con.execute("load excel")
-    con.execute("create or replace temp table online_retail_text as "
-                "select * from read_xlsx($file, all_varchar = true, header = true)", {"file": file})
-    return "xlsx"
-
-
-CSV_SUFFIXES = (".csv", ".csv.gz")
-ISO_DATE = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"
-
-FORMATS = (
-    # UCI's data as CSV (the shared copy), UTF-8: 2010-12-01 08:26:00.
-    RawFormat("UCI Online Retail CSV", CSV_SUFFIXES, read_csv_text, None,
-              (DateShape(ISO_DATE + r":\d{2}", "%Y-%m-%d %H:%M:%S"), DateShape(ISO_DATE, "%Y-%m-%d %H:%M"))),
-    # Kaggle's "E-Commerce Data" data.csv, ISO-8859-1: 12/1/2010 8:26.
-    RawFormat("E-Commerce Data data.csv", CSV_SUFFIXES, read_csv_text, None,
-              (DateShape(r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}", "%m/%d/%Y %H:%M"),)),
-    # The course's Ecommerce.csv, ISO-8859-1, a trailing empty column: 29-Nov-16 (date only).
-    RawFormat("course Ecommerce.csv", CSV_SUFFIXES, read_csv_text, None,
-              (DateShape(r"\d{1,2}-[A-Za-z]{3}-\d{2}", "%d-%b-%y"),)),
-    # UCI's Online Retail.xlsx: a zip archive; date cells read as Excel's day numbers.
-    RawFormat("UCI Online Retail.xlsx", (".xlsx",), read_xlsx_text,
-              (b"PK\x03\x04", "an Excel workbook: an .xlsx file is a zip archive, and this one does not start like "
-                              "one. Save it again from Excel as .xlsx, or export the sheet as a UTF-8 CSV"),
-              (DateShape(r"\d+(\.\d+)?", EXCEL_SERIAL),)),
-)
-RAW_SUFFIXES = tuple(dict.fromkeys(suffix for raw_format in FORMATS for suffix in raw_format.suffixes))
-GZIP_SIGNATURE = b"\x1f\x8b"
-
-
-def is_raw_file_name(name: str) -> bool:
-    return name.lower().endswith(RAW_SUFFIXES)
-
-
-def format_of(file: str) -> RawFormat:
-    """The first format whose suffix the name ends with: how the file is read and checked.
-    Formats of the same suffix differ only in their dates (date_format_of)."""
-    return next(raw_format for raw_format in FORMATS if file.lower().endswith(raw_format.suffixes))
-
-
-def date_format_of(value: str, file: str) -> str | None:
-    """The format of an InvoiceDate value: the shapes of the file's own formats
-    first, then any other (an .xlsx whose dates are text, a CSV of day numbers)."""
-    own = [raw_format for raw_format in FORMATS if file.lower().endswith(raw_format.suffixes)]
-    for raw_format in own + [raw_format for raw_format in FORMATS if raw_format not in own]:
-        for shape in raw_format.date_shapes:
-            if re.fullmatch(shape.pattern, value):
-                return shape.date_format
-    return None
-
-
-# --- Settings ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LoadSettings:
-    raw_path: str  # a file, a glob, or a folder holding one raw file
-    encoding: str  # auto, utf-8 or latin-1
-    date_format: str  # auto, a strptime format, or excel_serial
-    load: bool
-    reload: bool
-
-
-def setting_error(name: str, value, expected: str) -> LoadError:
-    """The error of macros/settings.sql, word for word."""
-    shown = f"'{value}'" if isinstance(value, str) else value
-    return LoadError(f"Setting {name} = {shown} is not valid: {expected}. Nothing was built or published.")
-
-
-def _text(name: str, value) -> str:
-    if not isinstance(value, str) or re.search(r"[\x00-\x1f]", value):
-        raise setting_error(name, value, "expected text without control characters")
-    return value
-
-
-def _flag(name: str, value) -> bool:
-    if not isinstance(value, bool):
-        raise setting_error(name, value, "expected true or false")
-    return value
-
-
-def settings_from(environment_path: str, config: dict) -> LoadSettings:
-    """The loader's settings, each checked, from what the macro passes: the
-    environment's INSIDERS_RAW_PATH, and the vars raw_path (which wins),
-    raw_encoding, raw_date_format, load_raw and raw_reload."""
-    if config.get("raw_path") is not None:
-        raw_path = _text("raw_path", config["raw_path"])
-    else:
-        raw_path = _text("INSIDERS_RAW_PATH", environment_path or "data/raw")
-    encoding = config.get("raw_encoding", "auto")
-    if encoding not in ("auto", *ENCODINGS):
-        raise setting_error("raw_encoding", encoding, "expected one of auto, " + ", ".join(ENCODINGS))
-    return LoadSettings(
-        raw_path=raw_path,
-        encoding=encoding,
-        date_format=_text("raw_date_format", config.get("raw_date_format", "auto")),
-        load=_flag("load_raw", config.get("load_raw", True)),
-        reload=_flag("raw_reload", config.get("raw_reload", False)),
-    )
-
-
-# --- The load ------------------------------------------------------------------
-
-
-def quote_name(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def load_raw_file(con: DuckDBPyConnection, environment_path: str, config: dict, schema: str = "raw",
-                  table: str = "invoice_lines") -> str:
-    """Loads the raw file that the settings (settings_from) name into
-    schema.table, on con (a connection of its own: its temp tables go with it).
-    Returns what to log; raises LoadError on a bad setting or a bad file."""
-    settings = settings_from(environment_path, config)
-    if not settings.load:
-        return "Raw file not loaded (var load_raw is false)."
-    file = find_raw_file(con, settings.raw_path)
-    size, modified = con.execute("select size, cast(last_modified as varchar) from read_blob($file)",
-                                 {"file": file}).fetchone()
-    lines_table, loads_table = f"{quote_name(schema)}.{quote_name(table)}", f"{quote_name(schema)}.{LOADS_TABLE}"
-    con.execute(f"create schema if not exists {quote_name(schema)}")
-    con.execute(f"create table if not exists {loads_table} (source_file varchar, file_size bigint, "
-                "file_modified_at varchar, date_format varchar, encoding varchar, lines bigint, loaded_at timestamp)")
-    unchanged = con.execute(
-        f"select count(*) > 0 from {loads_table} where source_file = $file and file_size = $size "
-        f"and file_modified_at = $modified and loaded_at = (select max(loaded_at) from {loads_table}) "
-        "and exists (select 1 from information_schema.tables where table_schema = $schema and table_name = $table)",
-        {"file": file, "size": size, "modified": modified, "schema": schema, "table": table}).fetchone()[0]
-    if unchanged and not settings.reload:
-        return f"Raw file {file} unchanged since its last load: not read again."
-    if size == 0:
-        raise LoadError(f"Raw file {file} is empty (0 bytes).")
-
-    raw_format = format_of(file)
-    refuse_binary(file, read_head(file), raw_format)
-    encoding = raw_format.read_text(con, file, settings)
-    date_format = check_columns(con, file, settings.date_format)
-    check_values(con, file, date_format)
-
-    # Every check passed: the typed lines replace the table and the load is
-    # logged in one transaction, so that an error or a killed process leaves
-    # the previous load whole, and its log true. No ORDER BY: the line number
-    # is the text table's rowid, and sorting 54 million lines would double the load.
-    parameters = {"file": file, "date_format": date_format}
-    con.execute("begin transaction")
-    try:
-        con.execute(f"create or replace table {lines_table} as select {typed_columns(date_format)}, "
-                    "$file as source_file from online_retail_text", parameters)
-        con.execute(f"insert into {loads_table} select $file, $size, $modified, $date_format, $encoding, "
-                    f"count(*), current_timestamp from {lines_table}",
-                    {**parameters, "size": size, "modified": modified, "encoding": encoding})
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    lines = con.execute(f"select count(*) from {lines_table}").fetchone()[0]
-    return f"Loaded {lines} lines from {file} ({encoding}, dates as {date_format})."
-
-
-def find_raw_file(con: DuckDBPyConnection, configured: str) -> str:
-    """The file configured names; a folder must hold exactly one raw file (RAW_SUFFIXES)."""
-    matches = [row[0] for row in con.execute("select file from glob($p) order by file", {"p": configured}).fetchall()]
-    if not matches:
-        matches = [row[0] for row in con.execute("select file from glob($p) order by file",
-                                                 {"p": configured + "/*"}).fetchall() if is_raw_file_name(row[0])]
-    if not matches:
-        raise LoadError(
-            f"No raw file at '{configured}'. Set INSIDERS_RAW_PATH (or the var raw_path) to the Online Retail "
-            "file (.csv, .csv.gz or .xlsx), or run `make data` to download UCI's copy into data/raw/.")
-    if len(matches) > 1:
-        raise LoadError(f"More than one raw file at '{configured}': {', '.join(matches)}. Keep one, or point "
-                        "INSIDERS_RAW_PATH at the one to load.")
-    return matches[0]
 
 
 # --- Binary files --------------------------------------------------------------
@@ -392,7 +215,7 @@ def csv_to_read(file: str, ends: LineEnds) -> Iterator[str]:
         yield copy
 
 
-# --- Reading a CSV -------------------------------------------------------------
+# --- Reading the text --------------------------------------------------------
 
 
 def choose_delimiter(first_line: str) -> str:
@@ -438,7 +261,7 @@ def read_head_text(file: str) -> bytes:
     return gunzip(head) if file.lower().endswith(".gz") else head
 
 
-def read_csv_file(con: DuckDBPyConnection, file: str, configured_encoding: str) -> str:
+def read_csv_text(con: DuckDBPyConnection, file: str, settings: "LoadSettings") -> str:
     """Reads every cell as text into the temp table online_retail_text. A CSV
     is read as UTF-8, or as ISO-8859-1 when it is not valid UTF-8 and holds no
     UTF-8 character either (setting raw_encoding forces one); any line DuckDB
@@ -453,7 +276,7 @@ def read_csv_file(con: DuckDBPyConnection, file: str, configured_encoding: str) 
     delim = choose_delimiter(first_line(head).decode("latin-1"))
     ends = line_ends(chunks_of(file)) if has_cr(file) else LineEnds("lf")
     with csv_to_read(file, ends) as path:
-        encodings = ENCODINGS if configured_encoding == "auto" else (configured_encoding,)
+        encodings = ENCODINGS if settings.encoding == "auto" else (settings.encoding,)
         invalid_line = None
         for attempt, encoding in enumerate(encodings):
             columns = header_columns(head, delim, encoding)
@@ -568,6 +391,182 @@ def refuse_mixed_encoding(con: DuckDBPyConnection, file: str, invalid_line: int)
             "the var raw_encoding.")
 
 
+def read_xlsx_text(con, file: str, settings: "LoadSettings") -> str:
+    con.execute("load excel")
+    con.execute("create or replace temp table online_retail_text as "
+                "select * from read_xlsx($file, all_varchar = true, header = true)", {"file": file})
+    return "xlsx"
+
+
+# --- The table of formats --------------------------------------------------
+
+CSV_SUFFIXES = (".csv", ".csv.gz")
+ISO_DATE = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"
+
+FORMATS = (
+    # UCI's data as CSV (the shared copy), UTF-8: 2010-12-01 08:26:00.
+    RawFormat("UCI Online Retail CSV", CSV_SUFFIXES, read_csv_text, None,
+              (DateShape(ISO_DATE + r":\d{2}", "%Y-%m-%d %H:%M:%S"), DateShape(ISO_DATE, "%Y-%m-%d %H:%M"))),
+    # Kaggle's "E-Commerce Data" data.csv, ISO-8859-1: 12/1/2010 8:26.
+    RawFormat("E-Commerce Data data.csv", CSV_SUFFIXES, read_csv_text, None,
+              (DateShape(r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}", "%m/%d/%Y %H:%M"),)),
+    # The course's Ecommerce.csv, ISO-8859-1, a trailing empty column: 29-Nov-16 (date only).
+    RawFormat("course Ecommerce.csv", CSV_SUFFIXES, read_csv_text, None,
+              (DateShape(r"\d{1,2}-[A-Za-z]{3}-\d{2}", "%d-%b-%y"),)),
+    # UCI's Online Retail.xlsx: a zip archive; date cells read as Excel's day numbers.
+    RawFormat("UCI Online Retail.xlsx", (".xlsx",), read_xlsx_text,
+              (b"PK\x03\x04", "an Excel workbook: an .xlsx file is a zip archive, and this one does not start like "
+                              "one. Save it again from Excel as .xlsx, or export the sheet as a UTF-8 CSV"),
+              (DateShape(r"\d+(\.\d+)?", EXCEL_SERIAL),)),
+)
+RAW_SUFFIXES = tuple(dict.fromkeys(suffix for raw_format in FORMATS for suffix in raw_format.suffixes))
+
+
+def is_raw_file_name(name: str) -> bool:
+    return name.lower().endswith(RAW_SUFFIXES)
+
+
+def format_of(file: str) -> RawFormat:
+    """The first format whose suffix the name ends with: how the file is read and checked.
+    Formats of the same suffix differ only in their dates (date_format_of)."""
+    return next(raw_format for raw_format in FORMATS if file.lower().endswith(raw_format.suffixes))
+
+
+def date_format_of(value: str, file: str) -> str | None:
+    """The format of an InvoiceDate value: the shapes of the file's own formats
+    first, then any other (an .xlsx whose dates are text, a CSV of day numbers)."""
+    own = [raw_format for raw_format in FORMATS if file.lower().endswith(raw_format.suffixes)]
+    for raw_format in own + [raw_format for raw_format in FORMATS if raw_format not in own]:
+        for shape in raw_format.date_shapes:
+            if re.fullmatch(shape.pattern, value):
+                return shape.date_format
+    return None
+
+
+# --- Settings ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    raw_path: str  # a file, a glob, or a folder holding one raw file
+    encoding: str  # auto, utf-8 or latin-1
+    date_format: str  # auto, a strptime format, or excel_serial
+    load: bool
+    reload: bool
+
+
+def setting_error(name: str, value, expected: str) -> LoadError:
+    """The error of macros/settings.sql, word for word."""
+    shown = f"'{value}'" if isinstance(value, str) else value
+    return LoadError(f"Setting {name} = {shown} is not valid: {expected}. Nothing was built or published.")
+
+
+def _text(name: str, value) -> str:
+    if not isinstance(value, str) or re.search(r"[\x00-\x1f]", value):
+        raise setting_error(name, value, "expected text without control characters")
+    return value
+
+
+def _flag(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise setting_error(name, value, "expected true or false")
+    return value
+
+
+def settings_from(environment_path: str, config: dict) -> LoadSettings:
+    """The loader's settings, each checked, from what the macro passes: the
+    environment's INSIDERS_RAW_PATH, and the vars raw_path (which wins),
+    raw_encoding, raw_date_format, load_raw and raw_reload."""
+    if config.get("raw_path") is not None:
+        raw_path = _text("raw_path", config["raw_path"])
+    else:
+        raw_path = _text("INSIDERS_RAW_PATH", environment_path or "data/raw")
+    encoding = config.get("raw_encoding", "auto")
+    if encoding not in ("auto", *ENCODINGS):
+        raise setting_error("raw_encoding", encoding, "expected one of auto, " + ", ".join(ENCODINGS))
+    return LoadSettings(
+        raw_path=raw_path,
+        encoding=encoding,
+        date_format=_text("raw_date_format", config.get("raw_date_format", "auto")),
+        load=_flag("load_raw", config.get("load_raw", True)),
+        reload=_flag("raw_reload", config.get("raw_reload", False)),
+    )
+
+
+# --- The load ------------------------------------------------------------------
+
+
+def quote_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def load_raw_file(con: DuckDBPyConnection, environment_path: str, config: dict, schema: str = "raw",
+                  table: str = "invoice_lines") -> str:
+    """Loads the raw file that the settings (settings_from) name into
+    schema.table, on con (a connection of its own: its temp tables go with it).
+    Returns what to log; raises LoadError on a bad setting or a bad file."""
+    settings = settings_from(environment_path, config)
+    if not settings.load:
+        return "Raw file not loaded (var load_raw is false)."
+    file = find_raw_file(con, settings.raw_path)
+    size, modified = con.execute("select size, cast(last_modified as varchar) from read_blob($file)",
+                                 {"file": file}).fetchone()
+    lines_table, loads_table = f"{quote_name(schema)}.{quote_name(table)}", f"{quote_name(schema)}.{LOADS_TABLE}"
+    con.execute(f"create schema if not exists {quote_name(schema)}")
+    con.execute(f"create table if not exists {loads_table} (source_file varchar, file_size bigint, "
+                "file_modified_at varchar, date_format varchar, encoding varchar, lines bigint, loaded_at timestamp)")
+    unchanged = con.execute(
+        f"select count(*) > 0 from {loads_table} where source_file = $file and file_size = $size "
+        f"and file_modified_at = $modified and loaded_at = (select max(loaded_at) from {loads_table}) "
+        "and exists (select 1 from information_schema.tables where table_schema = $schema and table_name = $table)",
+        {"file": file, "size": size, "modified": modified, "schema": schema, "table": table}).fetchone()[0]
+    if unchanged and not settings.reload:
+        return f"Raw file {file} unchanged since its last load: not read again."
+    if size == 0:
+        raise LoadError(f"Raw file {file} is empty (0 bytes).")
+
+    raw_format = format_of(file)
+    refuse_binary(file, read_head(file), raw_format)
+    encoding = raw_format.read_text(con, file, settings)
+    date_format = check_columns(con, file, settings.date_format)
+    check_values(con, file, date_format)
+
+    # Every check passed: the typed lines replace the table and the load is
+    # logged in one transaction, so that an error or a killed process leaves
+    # the previous load whole, and its log true. No ORDER BY: the line number
+    # is the text table's rowid, and sorting 54 million lines would double the load.
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create or replace table {lines_table} as select {typed_columns(date_format)}, "
+                    "$file as source_file from online_retail_text", {"file": file, **date_parameters(date_format)})
+        con.execute(f"insert into {loads_table} select $file, $size, $modified, $date_format, $encoding, "
+                    f"count(*), current_timestamp from {lines_table}",
+                    {"file": file, "size": size, "modified": modified, "date_format": date_format,
+                     "encoding": encoding})
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    lines = con.execute(f"select count(*) from {lines_table}").fetchone()[0]
+    return f"Loaded {lines} lines from {file} ({encoding}, dates as {date_format})."
+
+
+def find_raw_file(con: DuckDBPyConnection, configured: str) -> str:
+    """The file configured names; a folder must hold exactly one raw file (RAW_SUFFIXES)."""
+    matches = [row[0] for row in con.execute("select file from glob($p) order by file", {"p": configured}).fetchall()]
+    if not matches:
+        matches = [row[0] for row in con.execute("select file from glob($p) order by file",
+                                                 {"p": configured + "/*"}).fetchall() if is_raw_file_name(row[0])]
+    if not matches:
+        raise LoadError(
+            f"No raw file at '{configured}'. Set INSIDERS_RAW_PATH (or the var raw_path) to the Online Retail "
+            "file (.csv, .csv.gz or .xlsx), or run `make data` to download UCI's copy into data/raw/.")
+    if len(matches) > 1:
+        raise LoadError(f"More than one raw file at '{configured}': {', '.join(matches)}. Keep one, or point "
+                        "INSIDERS_RAW_PATH at the one to load.")
+    return matches[0]
+
+
 # --- Checks of the text --------------------------------------------------------
 
 
@@ -593,8 +592,13 @@ def check_columns(con: DuckDBPyConnection, file: str, configured_date_format: st
     return date_format
 
 
+def date_parameters(date_format: str) -> dict:
+    """The parameters of parse_date's SQL."""
+    return {} if date_format == EXCEL_SERIAL else {"date_format": date_format}
+
+
 def parse_date(date_format: str) -> str:
-    """SQL that parses InvoiceDate in date_format, which is the parameter $date_format."""
+    """SQL that parses InvoiceDate in date_format, which is the parameter $date_format (date_parameters)."""
     if date_format == EXCEL_SERIAL:
         # Excel stores a day count from 1899-12-30; rounded to the second.
         return 'timestamp \'1899-12-30\' + to_seconds(round(try_cast("InvoiceDate" as double) * 86400))'
@@ -640,7 +644,7 @@ def check_values(con: DuckDBPyConnection, file: str, date_format: str) -> None:
         aggregates.append(f"count(*) filter (where {condition}), min(rowid) filter (where {condition}) + 2, "
                           f"arg_min(coalesce(\"{column}\", ''), rowid) filter (where {condition})")
     found = con.execute(f"select {', '.join(aggregates)} from online_retail_text",
-                        {"date_format": date_format}).fetchone()
+                        date_parameters(date_format)).fetchone()
     if found[0] > 0:
         raise LoadError(f"Raw file {file}, line {found[1]} repeats the header line ({found[0]} time(s)): were "
                         "several files joined into one, or one file appended to itself? Keep a single header at "

@@ -9,6 +9,7 @@ import duckdb
 import duckdb_ext
 import jinja2
 import pytest
+import raw_formats
 from conftest import GOOD_LINES, HEADER
 
 from insiders import loader
@@ -230,6 +231,19 @@ def test_loads_and_logs_and_skips_an_unchanged_file(con, tmp_path):
     assert con.sql("select source_file, encoding, lines from raw.invoice_line_loads").fetchall() == [
         (str(raw), "utf-8", 4)] * 2
     assert load(con, raw, load_raw=False) == "Raw file not loaded (var load_raw is false)."
+
+
+@pytest.mark.parametrize("name, writer, encoding, date_format", [
+    ("Online Retail.xlsx", raw_formats.write_uci_xlsx, "xlsx", "excel_serial"),
+    ("data.csv", raw_formats.write_ecommerce_data, "latin-1", "%m/%d/%Y %H:%M"),
+    ("Ecommerce.csv", raw_formats.write_ecommerce_course, "latin-1", "%d-%b-%y"),
+])
+def test_every_format_loads(con, tmp_path, name, writer, encoding, date_format):
+    canonical = tmp_path / "canonical.csv"
+    canonical.write_text(HEADER + GOOD_LINES.replace("LANTERN", "LANTERN café"))
+    writer(canonical, tmp_path / name)
+    assert load(con, tmp_path / name) == f"Loaded 4 lines from {tmp_path / name} ({encoding}, dates as {date_format})."
+    assert con.sql(LINES).fetchall()[1][2:4] == ("WHITE METAL LANTERN café", 6)
 
 
 def test_a_folder_must_hold_one_raw_file(con, tmp_path):
