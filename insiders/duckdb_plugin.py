@@ -44,7 +44,10 @@ class Plugin(BasePlugin):
     def store(self, target_config):
         """The on-run-start macro load_online_retail calls adapter.store_relation,
         which calls this in dbt's own thread: the raw file (location.path, or the
-        var raw_path) is loaded into target_config.relation, on a cursor of its own."""
+        var raw_path) is loaded into target_config.relation, on a cursor of its own.
+        Not a DuckDB function called from SQL like the publish: DuckDB mostly runs
+        such a call on a worker thread of its own, which the load's parallel CSV
+        reading would then lack, and wraps the function's errors in its own words."""
         if target_config.location is None or target_config.location.format != RAW_FILE:
             return super().store(target_config)
         relation = target_config.relation
