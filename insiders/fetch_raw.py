@@ -24,6 +24,8 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
+from insiders.loader import RAW_SUFFIXES
+
 DEFAULT_URL = "https://archive.ics.uci.edu/static/public/352/online+retail.zip"
 DEFAULT_DEST = Path("data/raw")
 
@@ -33,8 +35,6 @@ DEFAULT_DEST = Path("data/raw")
 # this is set, or --sha256 is given, a download with any other hash is rejected.
 EXPECTED_SHA256: str | None = None
 
-# The suffixes the dbt loader (macro online_retail_raw_file) accepts.
-RAW_SUFFIXES = (".csv", ".csv.gz", ".xlsx")
 XLSX_IN_ZIP = "Online Retail.xlsx"
 XLSX_NAME = "online_retail.xlsx"
 
@@ -53,7 +53,7 @@ class FetchError(Exception):
 
 
 def existing_raw_files(dest: Path) -> list[Path]:
-    """The files in dest that the dbt loader would read, sorted."""
+    """The files in dest that the loader would read (RAW_SUFFIXES, from its table of formats), sorted."""
     if not dest.is_dir():
         return []
     return sorted(p for p in dest.iterdir() if p.is_file() and p.name.lower().endswith(RAW_SUFFIXES))

@@ -128,7 +128,9 @@
 
 {#
   on-run-start: every var is checked before the raw file is read; the dates
-  against the data once it is loaded (check_dates_inside_data).
+  against the data once it is loaded (check_dates_inside_data). The loader's
+  own settings (raw_path, raw_encoding, ...) are checked by the loader,
+  insiders/loader.py, before it reads anything.
 #}
 {% macro check_vars() %}
     {% if not execute %}
@@ -171,8 +173,6 @@
     {% for date in ['as_of_date', 'validation_cutoff'] if var(date) %}
         {% do sql_date(date, var(date)) %}
     {% endfor %}
-    {% do checked_choice('raw_encoding', var('raw_encoding', 'auto'), ['auto', 'utf-8', 'latin-1']) %}
-    {% do sql_string('raw_date_format', var('raw_date_format', 'auto')) %}
     {% do reader_role() %}
     {% do insiders_csv_path() %}
     {% if target.name == 'prod' %}

@@ -1,0 +1,666 @@
+"""Extract and load: the raw Online Retail file into the source table raw.invoice_lines.
+
+The on-run-start macro load_online_retail hands its settings to the dbt-duckdb
+plugin (insiders/duckdb_plugin.py), which calls load_raw_file. Every line of
+the file becomes one row, typed; the load is logged in raw.invoice_line_loads.
+Anything the loader cannot read stops the build with a LoadError that names the
+file and, where there is one, the line and the column: no line is dropped
+silently. A file that has not changed since the last load (same path, size and
+modification time) is not read again.
+
+DuckDB does the reading (its CSV reader is parallel; Python only looks at a
+file's first bytes and, for its line ends, scans it once). SQL is built here
+only from constants; every value that comes from the file or the settings is
+a query parameter.
+
+A new input format is one entry in FORMATS (the table of formats, after the
+readers it names).
+"""
+
+import contextlib
+import csv
+import mmap
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from duckdb import DuckDBPyConnection
+
+COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country")
+LOADS_TABLE = "invoice_line_loads"
+# Longer lines are rejected by DuckDB's CSV reader; the loader then names them.
+MAX_LINE_SIZE = 2_000_000
+# How much of a file's start is checked for binary content.
+HEAD_BYTES = 4096
+# How much is read to find the header line (more for a compressed start).
+HEAD_BYTES_READ = 1 << 16
+CHUNK_BYTES = 1 << 22
+EXCEL_SERIAL = "excel_serial"
+ENCODINGS = ("utf-8", "latin-1")
+GZIP_SIGNATURE = b"\x1f\x8b"
+# A CR inside a line stands in the CSV reader's copy as this byte (the reader
+# would end the line there) and is put back after reading.
+CR_STAND_IN = b"\x1e"
+
+
+class LoadError(Exception):
+    """A raw file or a setting the loader refuses; the message is for the user."""
+
+
+# --- Formats -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DateShape:
+    pattern: str  # what the first InvoiceDate of the file looks like (a whole match)
+    date_format: str  # how it is parsed: a strptime format, or EXCEL_SERIAL
+
+
+@dataclass(frozen=True)
+class RawFormat:
+    name: str
+    # A file is recognised by its name's end (lower case); a further `.gz`
+    # means gzip, which DuckDB reads as it goes.
+    suffixes: tuple[str, ...]
+    # How its text is read into the temp table online_retail_text, every cell
+    # as text; returns the encoding read (or the format's name).
+    read_text: Callable
+    # The bytes a file must start with, and what the error says the file is
+    # not; None: a text file (no NUL or other control bytes in its first HEAD_BYTES).
+    signature: tuple[bytes, str] | None
+    date_shapes: tuple[DateShape, ...]
+
+
+# --- Binary files --------------------------------------------------------------
+
+
+def read_head(file: str, size: int = HEAD_BYTES_READ) -> bytes:
+    with open(file, "rb") as handle:
+        return handle.read(size)
+
+
+def gunzip(data: bytes) -> bytes:
+    """What gzip-compressed data holds, as much as there is of a broken or cut stream."""
+    return b"".join(inflate([data]))
+
+
+def inflate(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Decompresses a gzip stream (of one or more members) piece by piece; a
+    broken stream ends where it breaks (DuckDB's reading then names the line)."""
+    decompressor = zlib.decompressobj(wbits=31)
+    for piece in pieces:
+        while piece:
+            try:
+                text = decompressor.decompress(piece)
+            except zlib.error:
+                return
+            if text:
+                yield text
+            piece = decompressor.unused_data if decompressor.eof else b""
+            if decompressor.eof:
+                decompressor = zlib.decompressobj(wbits=31)
+
+
+def refuse_binary(file: str, head: bytes, raw_format: RawFormat) -> None:
+    """Refuses what no reading mends, before DuckDB's vaguer errors: a file that
+    does not start like its format (an .xlsx is a zip archive, a .gz is gzip),
+    and in a text file NUL bytes (UTF-16, or binary) or other control bytes."""
+    if raw_format.signature is not None:
+        signature, what = raw_format.signature
+        if not head.startswith(signature):
+            raise LoadError(f"Raw file {file} is not {what}.")
+        return
+    if file.lower().endswith(".gz"):
+        if not head.startswith(GZIP_SIGNATURE):
+            raise LoadError(f"Raw file {file} is not gzip-compressed although its name ends in .gz. Rename it "
+                            "to .csv, or compress it with gzip.")
+        head = gunzip(head)
+    head = head[:HEAD_BYTES]
+    if b"\x00" in head:
+        raise LoadError(f"Raw file {file} holds NUL bytes in its first 4 KiB: it is UTF-16 or not a text file. "
+                        "Save it as a UTF-8 or ISO-8859-1 CSV.")
+    control = re.search(rb"[\x01-\x08\x0b\x0c\x0e-\x1f]", head)
+    if control:
+        raise LoadError(f"Raw file {file} holds control bytes (byte 0x{control.group()[0]:02X} at offset "
+                        f"{control.start()}) in its first 4 KiB: it is not a text file. Save it as a UTF-8 or "
+                        "ISO-8859-1 CSV.")
+
+
+# --- Line ends -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineEnds:
+    """How a file's lines end: 'lf', 'crlf' (every line), 'cr' (old Mac files:
+    its first line ends with a CR alone) or 'mixed' (LF lines and CRLF lines,
+    or a CR inside a line)."""
+
+    kind: str
+    cr_inside_lines: bool = False
+
+
+def chunks_of(file: str, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """The file's bytes, decompressed when its name ends in .gz, in pieces."""
+    with open(file, "rb") as handle:
+        pieces = iter(lambda: handle.read(size), b"")
+        yield from inflate(pieces) if file.lower().endswith(".gz") else pieces
+
+
+def has_cr(file: str) -> bool:
+    """Whether the file holds a CR anywhere: a plain file is searched in place."""
+    if file.lower().endswith(".gz") or os.path.getsize(file) == 0:
+        return any(b"\r" in chunk for chunk in chunks_of(file))
+    with open(file, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as content:
+        return content.find(b"\r") >= 0
+
+
+def line_ends(chunks: Iterable[bytes]) -> LineEnds:
+    """How the lines of a file end, from its chunks: CRs, LFs and CRLFs counted in one pass."""
+    cr = lf = crlf = 0
+    first_line_cr = False
+    previous = b""
+    for chunk in chunks:
+        if not previous:
+            first_end = re.search(rb"\r\n?|\n", chunk)
+            first_line_cr = first_end is not None and first_end.group() == b"\r" and first_end.end() < len(chunk)
+        cr += chunk.count(b"\r")
+        lf += chunk.count(b"\n")
+        crlf += chunk.count(b"\r\n") + (previous == b"\r" and chunk.startswith(b"\n"))
+        previous = chunk[-1:]
+    if cr == 0:
+        return LineEnds("lf")
+    if lf == 0 or first_line_cr:
+        return LineEnds("cr")
+    # A CR at the very end of the file ends its last line.
+    cr_inside_lines = cr - crlf - (previous == b"\r") > 0
+    if not cr_inside_lines and crlf == lf:
+        return LineEnds("crlf")
+    return LineEnds("mixed", cr_inside_lines)
+
+
+def lf_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The file with every line ending in LF: CRLF becomes LF, a CR inside a
+    line becomes CR_STAND_IN (DuckDB would end the line there), and a CR at the
+    very end ends the last line."""
+    held = b""
+    for chunk in chunks:
+        chunk = held + chunk
+        held = b""
+        if chunk.endswith(b"\r"):
+            chunk, held = chunk[:-1], b"\r"
+        yield chunk.replace(b"\r\n", b"\n").replace(b"\r", CR_STAND_IN)
+    if held:
+        yield b"\n"
+
+
+@contextlib.contextmanager
+def csv_to_read(file: str, ends: LineEnds) -> Iterator[str]:
+    """The file DuckDB reads: the file itself, or for mixed line ends a
+    temporary copy with LF line ends (as many lines, in the same order)."""
+    if ends.kind != "mixed":
+        yield file
+        return
+    if ends.cr_inside_lines and any(CR_STAND_IN in chunk for chunk in chunks_of(file)):
+        raise LoadError(f"Raw file {file} holds CRs inside its lines and the control byte 0x1E, which the "
+                        "loader uses to read such CRs: it is not a text file, or not one the loader can read. "
+                        "Save it as a UTF-8 CSV with LF or CRLF line ends.")
+    with tempfile.TemporaryDirectory(prefix="insiders-raw-") as folder:
+        copy = os.path.join(folder, "lf_lines.csv")
+        with open(copy, "wb") as handle:
+            for chunk in lf_lines(chunks_of(file)):
+                handle.write(chunk)
+        yield copy
+
+
+# --- Reading the text --------------------------------------------------------
+
+
+def choose_delimiter(first_line: str) -> str:
+    """The one of , ; tab | that the header holds most often (a comma on a tie)."""
+    best = ","
+    for delim in (";", "\t", "|"):
+        if first_line.count(delim) > first_line.count(best):
+            best = delim
+    return best
+
+
+def first_line(head: bytes) -> bytes:
+    """The first line of a file's start, without its line end and byte-order mark."""
+    line = re.split(rb"\r\n|\n|\r", head, maxsplit=1)[0]
+    return line.removeprefix(b"\xef\xbb\xbf")
+
+
+def header_names(fields: list[str]) -> list[str]:
+    """The header's fields named as DuckDB's sniffer names columns: trimmed (a
+    byte-order mark too), 'column<i>' for an empty field, '_<n>' added to a
+    name already taken (whatever its case)."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for index, field in enumerate(fields):
+        name = field.replace("\ufeff", "").replace("\u00ef\u00bb\u00bf", "").strip() or f"column{index}"
+        unique = name
+        for n in range(1, len(fields) + 1):
+            if unique.lower() in taken:
+                unique = f"{name}_{n}"
+        names.append(unique)
+        taken.add(unique.lower())
+    return names
+
+
+def header_columns(head: bytes, delim: str, encoding: str) -> list[str]:
+    line = first_line(head).decode(encoding, errors="replace")
+    return header_names(next(csv.reader([line], delimiter=delim, quotechar='"'), []))
+
+
+def read_head_text(file: str) -> bytes:
+    """The first bytes of the file's text (decompressed for .gz)."""
+    head = read_head(file)
+    return gunzip(head) if file.lower().endswith(".gz") else head
+
+
+def read_csv_text(con: DuckDBPyConnection, file: str, settings: "LoadSettings") -> str:
+    """Reads every cell as text into the temp table online_retail_text. A CSV
+    is read as UTF-8, or as ISO-8859-1 when it is not valid UTF-8 and holds no
+    UTF-8 character either (setting raw_encoding forces one); any line DuckDB
+    cannot split stops the load with its number.
+
+    The dialect is given, not sniffed: DuckDB's sniffer gives up with an error
+    that names no line when its sample holds a line longer than max_line_size
+    or mixes line ends. Lines end with LF, CRLF, or in old Mac files CR; a file
+    that mixes them, or holds a CR inside a line, is read from a copy with LF
+    line ends (csv_to_read), so that no line and no part of a value is lost."""
+    head = read_head_text(file)
+    delim = choose_delimiter(first_line(head).decode("latin-1"))
+    ends = line_ends(chunks_of(file)) if has_cr(file) else LineEnds("lf")
+    with csv_to_read(file, ends) as path:
+        encodings = ENCODINGS if settings.encoding == "auto" else (settings.encoding,)
+        invalid_line = None
+        for attempt, encoding in enumerate(encodings):
+            columns = header_columns(head, delim, encoding)
+            con.execute("drop table if exists online_retail_rejects")
+            con.execute("drop table if exists online_retail_scans")
+            options = {"file": path, "columns": {column: "VARCHAR" for column in columns}, "delim": delim,
+                       "max_line_size": MAX_LINE_SIZE, "encoding": encoding}
+            new_line = ", new_line = '\\n'" if ends.kind in ("lf", "mixed") else ""
+            con.execute(
+                "create or replace temp table online_retail_text as select * from read_csv($file, "
+                "auto_detect = false, header = true, columns = $columns, delim = $delim, quote = '\"', "
+                f"escape = '\"'{new_line}, max_line_size = $max_line_size, encoding = $encoding, "
+                "store_rejects = true, rejects_table = 'online_retail_rejects', "
+                "rejects_scan = 'online_retail_scans')", options)
+            refuse_long_line(con, file, columns, delim)
+            rejects = con.execute("select line, cast(error_type as varchar), error_message, csv_line "
+                                  "from online_retail_rejects order by line limit 3").fetchall()
+            if not rejects:
+                if ends.cr_inside_lines:
+                    put_back_crs(con, columns)
+                if invalid_line is not None:
+                    refuse_mixed_encoding(con, file, invalid_line)
+                return encoding
+            only_encoding = {reject[1] for reject in rejects} == {"INVALID ENCODING"}
+            if only_encoding and attempt < len(encodings) - 1:
+                invalid_line = rejects[0][0]
+                refuse_c1_bytes(file, invalid_line)
+                continue
+            details = "; ".join(f"line {line}: {message} [{truncate(str(text), 80)}]"
+                                for line, _, message, text in rejects)
+            raise LoadError(f"Raw file {file} cannot be read as {encoding} CSV: {details}")
+    raise AssertionError("unreachable: the last encoding returns or raises")
+
+
+def put_back_crs(con: DuckDBPyConnection, columns: list[str]) -> None:
+    stand_in = CR_STAND_IN.decode()
+    con.execute("update online_retail_text set " + ", ".join(
+        f"{quote_name(column)} = replace({quote_name(column)}, $stand_in, chr(13))" for column in columns),
+        {"stand_in": stand_in})
+
+
+def truncate(text: str, length: int) -> str:
+    """Jinja's truncate filter: a text longer than length (+ 5) is cut at a word, with '...'."""
+    if len(text) <= length + 5:
+        return text
+    return text[:length - 3].rsplit(" ", 1)[0] + "..."
+
+
+def long_line_column(text: str, delim: str) -> tuple[int, int]:
+    """The index of the field a line's text ends in, and where that field starts
+    (a quote opens or closes a quoted field; a delimiter inside one does not count)."""
+    index = start = 0
+    quoted = False
+    for position, char in enumerate(text):
+        if char == '"':
+            quoted = not quoted
+        elif char == delim and not quoted:
+            index, start = index + 1, position + 1
+    return index, start
+
+
+def refuse_long_line(con: DuckDBPyConnection, file: str, columns: list[str], delim: str) -> None:
+    """A line longer than MAX_LINE_SIZE is a rejected line (DuckDB's error names
+    the size only): stops the load with its number and the column in which it
+    runs long, found from the start of the line that the reject keeps."""
+    long = con.execute("select line, error_message, csv_line from online_retail_rejects "
+                       "where error_type = 'LINE SIZE OVER MAXIMUM' order by line limit 1").fetchone()
+    if long is None:
+        return
+    line, message, text = long[0], str(long[1]), str(long[2])
+    index, start = long_line_column(text, delim)
+    column = columns[index] if index < len(columns) else f"field {index + 1} (the header has {len(columns)})"
+    size = re.search("Actual Size: ?([0-9]+)", message)
+    value = text[start:]
+    raise LoadError(
+        f"Raw file {file}, line {int(line)}, column {column}: the line is "
+        + (f"{size.group(1)} bytes long" if size else "too long")
+        + f", more than the maximum line size of {MAX_LINE_SIZE} bytes that the CSV reader accepts; column "
+        f"{column} alone holds more than {len(value)} of them ('{truncate(value, 40)}')."
+        + (" The value starts with a quote: is its closing quote missing?" if value.startswith('"') else "")
+        + " An Online Retail line is about 100 bytes: shorten that value.")
+
+
+def has_c1_bytes(chunks: Iterable[bytes]) -> bool:
+    return any(re.search(rb"[\x80-\x9f]", chunk) for chunk in chunks)
+
+
+def refuse_c1_bytes(file: str, invalid_line: int) -> None:
+    """Bytes 0x80 to 0x9F are no ISO-8859-1 text (DuckDB refuses them with an
+    error that names no file): in a file that is not UTF-8 either, they are
+    Windows-1252 punctuation (€, curly quotes, dashes) or pieces of UTF-8
+    characters in a file that mixes encodings."""
+    if has_c1_bytes(chunks_of(file)):
+        raise LoadError(
+            f"Raw file {file} is not UTF-8 (line {invalid_line} is not) and not ISO-8859-1 either: it holds bytes "
+            "0x80 to 0x9F, which are Windows-1252 characters (such as € or curly quotes) or parts of UTF-8 "
+            "characters in a file that mixes encodings. Save it as UTF-8.")
+
+
+def refuse_mixed_encoding(con: DuckDBPyConnection, file: str, invalid_line: int) -> None:
+    """A file read as ISO-8859-1 because some line is not UTF-8 must not hold
+    UTF-8 characters elsewhere: read as ISO-8859-1 they would turn into two
+    characters each (é into Ã©) without any error. Such a file mixes encodings."""
+    utf8 = con.execute(
+        "select rowid + 2, regexp_extract(cast(t as varchar), '.{0,30}[\\x{00C2}-\\x{00F4}][\\x{0080}-\\x{00BF}]"
+        ".{0,10}') from online_retail_text as t where regexp_matches(cast(t as varchar), "
+        "'[\\x{00C2}-\\x{00F4}][\\x{0080}-\\x{00BF}]') order by rowid limit 1").fetchone()
+    if utf8:
+        raise LoadError(
+            f"Raw file {file} mixes encodings: line {invalid_line} is not UTF-8, but line {utf8[0]} holds UTF-8 "
+            f"characters (read as ISO-8859-1: '{utf8[1]}'). Save the whole file in one encoding (UTF-8), or set "
+            "the var raw_encoding.")
+
+
+def read_xlsx_text(con, file: str, settings: "LoadSettings") -> str:
+    con.execute("load excel")
+    con.execute("create or replace temp table online_retail_text as "
+                "select * from read_xlsx($file, all_varchar = true, header = true)", {"file": file})
+    return "xlsx"
+
+
+# --- The table of formats --------------------------------------------------
+
+CSV_SUFFIXES = (".csv", ".csv.gz")
+ISO_DATE = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}"
+
+FORMATS = (
+    # UCI's data as CSV (the shared copy), UTF-8: 2010-12-01 08:26:00.
+    RawFormat("UCI Online Retail CSV", CSV_SUFFIXES, read_csv_text, None,
+              (DateShape(ISO_DATE + r":\d{2}", "%Y-%m-%d %H:%M:%S"), DateShape(ISO_DATE, "%Y-%m-%d %H:%M"))),
+    # Kaggle's "E-Commerce Data" data.csv, ISO-8859-1: 12/1/2010 8:26.
+    RawFormat("E-Commerce Data data.csv", CSV_SUFFIXES, read_csv_text, None,
+              (DateShape(r"\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}", "%m/%d/%Y %H:%M"),)),
+    # The course's Ecommerce.csv, ISO-8859-1, a trailing empty column: 29-Nov-16 (date only).
+    RawFormat("course Ecommerce.csv", CSV_SUFFIXES, read_csv_text, None,
+              (DateShape(r"\d{1,2}-[A-Za-z]{3}-\d{2}", "%d-%b-%y"),)),
+    # UCI's Online Retail.xlsx: a zip archive; date cells read as Excel's day numbers.
+    RawFormat("UCI Online Retail.xlsx", (".xlsx",), read_xlsx_text,
+              (b"PK\x03\x04", "an Excel workbook: an .xlsx file is a zip archive, and this one does not start like "
+                              "one. Save it again from Excel as .xlsx, or export the sheet as a UTF-8 CSV"),
+              (DateShape(r"\d+(\.\d+)?", EXCEL_SERIAL),)),
+)
+RAW_SUFFIXES = tuple(dict.fromkeys(suffix for raw_format in FORMATS for suffix in raw_format.suffixes))
+
+
+def is_raw_file_name(name: str) -> bool:
+    return name.lower().endswith(RAW_SUFFIXES)
+
+
+def format_of(file: str) -> RawFormat:
+    """The first format whose suffix the name ends with: how the file is read and checked.
+    Formats of the same suffix differ only in their dates (date_format_of)."""
+    return next(raw_format for raw_format in FORMATS if file.lower().endswith(raw_format.suffixes))
+
+
+def date_format_of(value: str, file: str) -> str | None:
+    """The format of an InvoiceDate value: the shapes of the file's own formats
+    first, then any other (an .xlsx whose dates are text, a CSV of day numbers)."""
+    own = [raw_format for raw_format in FORMATS if file.lower().endswith(raw_format.suffixes)]
+    for raw_format in own + [raw_format for raw_format in FORMATS if raw_format not in own]:
+        for shape in raw_format.date_shapes:
+            if re.fullmatch(shape.pattern, value):
+                return shape.date_format
+    return None
+
+
+# --- Settings ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    raw_path: str  # a file, a glob, or a folder holding one raw file
+    encoding: str  # auto, utf-8 or latin-1
+    date_format: str  # auto, a strptime format, or excel_serial
+    load: bool
+    reload: bool
+
+
+def setting_error(name: str, value, expected: str) -> LoadError:
+    """The error of macros/settings.sql, word for word."""
+    shown = f"'{value}'" if isinstance(value, str) else value
+    return LoadError(f"Setting {name} = {shown} is not valid: {expected}. Nothing was built or published.")
+
+
+def _text(name: str, value) -> str:
+    if not isinstance(value, str) or re.search(r"[\x00-\x1f]", value):
+        raise setting_error(name, value, "expected text without control characters")
+    return value
+
+
+def _flag(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise setting_error(name, value, "expected true or false")
+    return value
+
+
+def settings_from(environment_path: str, config: dict) -> LoadSettings:
+    """The loader's settings, each checked, from what the macro passes: the
+    environment's INSIDERS_RAW_PATH, and the vars raw_path (which wins),
+    raw_encoding, raw_date_format, load_raw and raw_reload."""
+    if config.get("raw_path") is not None:
+        raw_path = _text("raw_path", config["raw_path"])
+    else:
+        raw_path = _text("INSIDERS_RAW_PATH", environment_path or "data/raw")
+    encoding = config.get("raw_encoding", "auto")
+    if encoding not in ("auto", *ENCODINGS):
+        raise setting_error("raw_encoding", encoding, "expected one of auto, " + ", ".join(ENCODINGS))
+    return LoadSettings(
+        raw_path=raw_path,
+        encoding=encoding,
+        date_format=_text("raw_date_format", config.get("raw_date_format", "auto")),
+        load=_flag("load_raw", config.get("load_raw", True)),
+        reload=_flag("raw_reload", config.get("raw_reload", False)),
+    )
+
+
+# --- The load ------------------------------------------------------------------
+
+
+def quote_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def load_raw_file(con: DuckDBPyConnection, environment_path: str, config: dict, schema: str = "raw",
+                  table: str = "invoice_lines") -> str:
+    """Loads the raw file that the settings (settings_from) name into
+    schema.table, on con (a connection of its own: its temp tables go with it).
+    Returns what to log; raises LoadError on a bad setting or a bad file."""
+    settings = settings_from(environment_path, config)
+    if not settings.load:
+        return "Raw file not loaded (var load_raw is false)."
+    file = find_raw_file(con, settings.raw_path)
+    size, modified = con.execute("select size, cast(last_modified as varchar) from read_blob($file)",
+                                 {"file": file}).fetchone()
+    lines_table, loads_table = f"{quote_name(schema)}.{quote_name(table)}", f"{quote_name(schema)}.{LOADS_TABLE}"
+    con.execute(f"create schema if not exists {quote_name(schema)}")
+    con.execute(f"create table if not exists {loads_table} (source_file varchar, file_size bigint, "
+                "file_modified_at varchar, date_format varchar, encoding varchar, lines bigint, loaded_at timestamp)")
+    unchanged = con.execute(
+        f"select count(*) > 0 from {loads_table} where source_file = $file and file_size = $size "
+        f"and file_modified_at = $modified and loaded_at = (select max(loaded_at) from {loads_table}) "
+        "and exists (select 1 from information_schema.tables where table_schema = $schema and table_name = $table)",
+        {"file": file, "size": size, "modified": modified, "schema": schema, "table": table}).fetchone()[0]
+    if unchanged and not settings.reload:
+        return f"Raw file {file} unchanged since its last load: not read again."
+    if size == 0:
+        raise LoadError(f"Raw file {file} is empty (0 bytes).")
+
+    raw_format = format_of(file)
+    refuse_binary(file, read_head(file), raw_format)
+    encoding = raw_format.read_text(con, file, settings)
+    date_format = check_columns(con, file, settings.date_format)
+    check_values(con, file, date_format)
+
+    # Every check passed: the typed lines replace the table and the load is
+    # logged in one transaction, so that an error or a killed process leaves
+    # the previous load whole, and its log true. No ORDER BY: the line number
+    # is the text table's rowid, and sorting 54 million lines would double the load.
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create or replace table {lines_table} as select {typed_columns(date_format)}, "
+                    "$file as source_file from online_retail_text", {"file": file, **date_parameters(date_format)})
+        con.execute(f"insert into {loads_table} select $file, $size, $modified, $date_format, $encoding, "
+                    f"count(*), current_timestamp from {lines_table}",
+                    {"file": file, "size": size, "modified": modified, "date_format": date_format,
+                     "encoding": encoding})
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    lines = con.execute(f"select count(*) from {lines_table}").fetchone()[0]
+    return f"Loaded {lines} lines from {file} ({encoding}, dates as {date_format})."
+
+
+def find_raw_file(con: DuckDBPyConnection, configured: str) -> str:
+    """The file configured names; a folder must hold exactly one raw file (RAW_SUFFIXES)."""
+    matches = [row[0] for row in con.execute("select file from glob($p) order by file", {"p": configured}).fetchall()]
+    if not matches:
+        matches = [row[0] for row in con.execute("select file from glob($p) order by file",
+                                                 {"p": configured + "/*"}).fetchall() if is_raw_file_name(row[0])]
+    if not matches:
+        raise LoadError(
+            f"No raw file at '{configured}'. Set INSIDERS_RAW_PATH (or the var raw_path) to the Online Retail "
+            "file (.csv, .csv.gz or .xlsx), or run `make data` to download UCI's copy into data/raw/.")
+    if len(matches) > 1:
+        raise LoadError(f"More than one raw file at '{configured}': {', '.join(matches)}. Keep one, or point "
+                        "INSIDERS_RAW_PATH at the one to load.")
+    return matches[0]
+
+
+# --- Checks of the text --------------------------------------------------------
+
+
+def check_columns(con: DuckDBPyConnection, file: str, configured_date_format: str) -> str:
+    """Checks that the eight columns are there and that there is at least one
+    line; returns the format of InvoiceDate, detected from its first value
+    unless setting raw_date_format names one."""
+    found = [row[0] for row in con.execute("describe online_retail_text").fetchall()]
+    missing = [column for column in COLUMNS if column not in found]
+    if missing:
+        raise LoadError(f"Raw file {file} lacks column(s) {', '.join(missing)}. Found: {', '.join(found)}. "
+                        f"Expected: {', '.join(COLUMNS)}.")
+    first = con.execute('select rowid + 2, "InvoiceDate" from online_retail_text '
+                        'where "InvoiceDate" is not null order by rowid limit 1').fetchone()
+    if first is None:
+        raise LoadError(f"Raw file {file} has a header but no invoice lines.")
+    if configured_date_format != "auto":
+        return configured_date_format
+    date_format = date_format_of(first[1], file)
+    if date_format is None:
+        raise LoadError(f"Raw file {file}, column InvoiceDate, line {first[0]}: '{first[1]}' has no known date "
+                        "format. Set the var raw_date_format (a strptime format such as '%d/%m/%Y %H:%M').")
+    return date_format
+
+
+def date_parameters(date_format: str) -> dict:
+    """The parameters of parse_date's SQL."""
+    return {} if date_format == EXCEL_SERIAL else {"date_format": date_format}
+
+
+def parse_date(date_format: str) -> str:
+    """SQL that parses InvoiceDate in date_format, which is the parameter $date_format (date_parameters)."""
+    if date_format == EXCEL_SERIAL:
+        # Excel stores a day count from 1899-12-30; rounded to the second.
+        return 'timestamp \'1899-12-30\' + to_seconds(round(try_cast("InvoiceDate" as double) * 86400))'
+    return 'try_strptime("InvoiceDate", $date_format)'
+
+
+def value_checks(date_format: str) -> list[tuple[str, str, str]]:
+    """(column, problem, SQL condition of a bad value) for every check of the values."""
+    whole = {}
+    for column in ("Quantity", "CustomerID"):
+        # A whole number is typed through decimal(18, 3). One too long for it (20
+        # digits, say) is no "not a whole number" but out of range: where that
+        # cast fails, the value is tried as a double, for those lines only.
+        value = f'try_cast("{column}" as decimal(18, 3))'
+        double = f'try_cast("{column}" as double)'
+        too_long = f"coalesce(isfinite({double}) and {double} = round({double}) and abs({double}) > 2147483647, false)"
+        whole[column] = {
+            "not_whole": f"case when {value} is not null then {value} <> round({value}) else not {too_long} end",
+            "out_of_range": f"case when {value} is not null then abs({value}) > 2147483647 else {too_long} end",
+        }
+    return [
+        ("InvoiceNo", "is missing", '"InvoiceNo" is null'),
+        ("StockCode", "is missing", '"StockCode" is null'),
+        ("Quantity", "is not a whole number", whole["Quantity"]["not_whole"]),
+        ("InvoiceDate", f"is not a date in the format {date_format}", f"{parse_date(date_format)} is null"),
+        ("UnitPrice", "is not a number", 'try_cast("UnitPrice" as decimal(18, 3)) is null'),
+        ("CustomerID", "is not a whole number", '"CustomerID" is not null and ' + whole["CustomerID"]["not_whole"]),
+        ("Quantity", "is out of range (more than 2147483647 units either way)", whole["Quantity"]["out_of_range"]),
+        ("CustomerID", "is out of range (more than 2147483647)",
+         '"CustomerID" is not null and ' + whole["CustomerID"]["out_of_range"]),
+    ]
+
+
+def check_values(con: DuckDBPyConnection, file: str, date_format: str) -> None:
+    """Stops the load on the first value that cannot be typed, or a missing
+    value where one is required, naming the column, the line and the value.
+    All the checks run in one scan of the text table: on 54 million lines one
+    scan per check would cost more than the load."""
+    checks = value_checks(date_format)
+    header = "\"InvoiceNo\" = 'InvoiceNo' and \"Quantity\" = 'Quantity'"
+    aggregates = [f"count(*) filter (where {header}), min(rowid) filter (where {header}) + 2"]
+    for column, _, condition in checks:
+        aggregates.append(f"count(*) filter (where {condition}), min(rowid) filter (where {condition}) + 2, "
+                          f"arg_min(coalesce(\"{column}\", ''), rowid) filter (where {condition})")
+    found = con.execute(f"select {', '.join(aggregates)} from online_retail_text",
+                        date_parameters(date_format)).fetchone()
+    if found[0] > 0:
+        raise LoadError(f"Raw file {file}, line {found[1]} repeats the header line ({found[0]} time(s)): were "
+                        "several files joined into one, or one file appended to itself? Keep a single header at "
+                        "the top, and each invoice line once.")
+    details = []
+    for index, (column, problem, _) in enumerate(checks):
+        bad_lines, line, value = found[3 * index + 2:3 * index + 5]
+        if bad_lines > 0:
+            details.append(f"column {column}, line {line}: '{value}' {problem} ({bad_lines} line(s) like this)")
+    if details:
+        raise LoadError(f"Raw file {file}: " + "; ".join(details))
+
+
+def typed_columns(date_format: str) -> str:
+    return ('rowid + 1 as line_number, "InvoiceNo" as invoice_no, "StockCode" as stock_code, '
+            '"Description" as description, cast(cast("Quantity" as decimal(18, 3)) as integer) as quantity, '
+            f"cast({parse_date(date_format)} as timestamp) as invoice_date, "
+            'cast("UnitPrice" as decimal(18, 3)) as unit_price, '
+            'cast(cast("CustomerID" as decimal(18, 3)) as integer) as customer_id, "Country" as country')
