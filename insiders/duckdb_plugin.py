@@ -24,6 +24,7 @@ FUNCTIONS = {
 # The format the macro load_online_retail names in its call of adapter.store_relation.
 RAW_FILE = "online_retail_raw_file"
 
+
 def register_functions(conn: DuckDBPyConnection) -> None:
     for name, (function, parameters) in FUNCTIONS.items():
         conn.create_function(name, function, parameters, "VARCHAR", side_effects=True)
