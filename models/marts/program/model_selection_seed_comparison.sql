@@ -22,7 +22,7 @@ final as (
         seed_notebooks.space,
         seed_notebooks.algorithm,
         seed_notebooks.n_clusters,
-        seed_notebooks.silhouette as seed_silhouette,
+        cast(seed_notebooks.silhouette as double) as seed_silhouette,
         model_selection.silhouette
     from seed_notebooks
     left join model_selection
