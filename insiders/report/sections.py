@@ -347,7 +347,6 @@ def marketing(marts: Marts, csv_link: str) -> str:
     """9. What marketing can do: one action per cluster, written from its numbers."""
     summary = marts.summary
     mean_recency, mean_revenue = summary.customers_mean_recency_days, summary.customers_mean_gross_revenue
-    insider_revenue = summary.insiders_clusters_avg_gross_revenue
     items = []
     for p in marts.profiles.sort_values("gross_revenue", ascending=False).itertuples():
         facts = (f"{number(p.customers)} customers ({percent(p.share_of_customers)}) bring "
@@ -355,17 +354,15 @@ def marketing(marts: Marts, csv_link: str) -> str:
                  f"over {number(p.avg_invoices, 1)} invoices, average ticket {money(p.avg_ticket)}, last purchase "
                  f"{number(p.avg_recency_days)} days ago (all customers: {number(mean_recency)} days)")
         if p.is_insiders_cluster:
-            return_share = p.avg_returned_items / p.avg_items if p.avg_items else float("nan")
             action = (f"<b>Retain and reward.</b> Early access, a loyalty tier and a personal contact for the top "
                       f"accounts: each brought {money(p.avg_gross_revenue)} on average. They send back "
-                      f"{percent(return_share)} of the items they buy: review the returns of the largest buyers.")
+                      f"{percent(p.share_of_items_returned)} of the items they buy: review the returns of the largest buyers.")
         elif p.avg_recency_days > mean_recency:
             action = (f"<b>Win back.</b> Lapsed: a reactivation campaign with a time-limited offer. At "
                       f"{money(p.avg_gross_revenue)} per customer the incentive must stay small (e.g. 10% of the "
                       f"{money(p.avg_ticket)} ticket); {money(p.gross_revenue)} of past revenue is at stake.")
         else:
-            gap = p.avg_gross_revenue / insider_revenue if insider_revenue else float("nan")
-            action = (f"<b>Grow.</b> Still buying but spending {percent(gap)} of an Insider's revenue: cross-sell "
+            action = (f"<b>Grow.</b> Still buying but spending {percent(p.avg_gross_revenue_to_insiders)} of an Insider's revenue: cross-sell "
                       f"bundles ({number(p.avg_distinct_products)} distinct products against "
                       f"{number(summary.insiders_clusters_avg_distinct_products)} for Insiders) and second-purchase "
                       f"reminders, so that they meet an entry rule at the next refresh.")

@@ -110,7 +110,12 @@ final as (
         profiles.avg_returned_items,
         profiles.avg_basket_size,
         profiles.avg_unique_basket_size,
-        profiles.avg_rfm_score
+        profiles.avg_rfm_score,
+        profiles.avg_returned_items
+        / nullif(profiles.avg_items, 0) as share_of_items_returned,
+        profiles.avg_gross_revenue / avg(
+            case when profiles.is_insiders_cluster then profiles.avg_gross_revenue end
+        ) over () as avg_gross_revenue_to_insiders
     from profiles
     cross join overall
 
