@@ -10,7 +10,7 @@ import duckdb_ext
 import jinja2
 import pytest
 import raw_formats
-from conftest import GOOD_LINES, HEADER
+from dbt_helpers import GOOD_LINES, HEADER
 
 from insiders import loader
 from insiders.loader import LineEnds, LoadError
