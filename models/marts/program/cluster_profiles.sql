@@ -114,7 +114,10 @@ final as (
         profiles.avg_returned_items
         / nullif(profiles.avg_items, 0) as share_of_items_returned,
         profiles.avg_gross_revenue / avg(
-            case when profiles.is_insiders_cluster then profiles.avg_gross_revenue end
+            case
+                when profiles.is_insiders_cluster
+                    then profiles.avg_gross_revenue
+            end
         ) over () as avg_gross_revenue_to_insiders
     from profiles
     cross join overall
