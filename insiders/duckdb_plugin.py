@@ -26,8 +26,12 @@ RAW_FILE = "online_retail_raw_file"
 
 
 def register_functions(conn: DuckDBPyConnection) -> None:
+    # A connection dbt-duckdb opens again (after a failed attach) may reach the same database
+    # instance, which the plugin keeps alive for the loader, with the functions already there.
+    existing = {row[0] for row in conn.execute("select function_name from duckdb_functions()").fetchall()}
     for name, (function, parameters) in FUNCTIONS.items():
-        conn.create_function(name, function, parameters, "VARCHAR", side_effects=True)
+        if name not in existing:
+            conn.create_function(name, function, parameters, "VARCHAR", side_effects=True)
 
 
 class Plugin(BasePlugin):
