@@ -1,6 +1,6 @@
 """Times the full `dbt build` at several sizes of the data and prints a table.
 
-    python bench/benchmark.py [--scales 1 10 100] [--runs 1]
+    python bench/benchmark.py [--scales 1 10 100] [--runs 1] [--peer-pairs 3]
 
 Scale 1 is the raw file (INSIDERS_RAW_PATH); scale N is its N-times copy
 written by bench/scale_data.py into data/scale/ (made once, then reused).
@@ -12,11 +12,18 @@ target/run_results.json. Models run two at a time, so their times add up to
 more than the wall time; the SQL models are then timed again one at a time
 ("alone"), and the SQL layer's cost per million lines is the raw load plus
 those times.
+
+Then, side by side with the peer (a pandas re-implementation of the pipeline
+this project is compared with, in INSIDERS_PEER_DIR, by default
+../shared/anchors beside the checkout), each pair run in turn on the same file:
+its full pipeline with the grid against `dbt build` at 1x, its read, clean and
+features against the SQL layer at 10x. Ratios are the point: machines differ.
 """
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +38,14 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 DBT = str(Path(sys.executable).with_name("dbt"))
 SCALE_DIR = PROJECT_DIR / "data/scale"
 GOALS = {1: (60, None), 10: (180, None), 100: (600, 8 * 1024)}  # scale -> (seconds, MiB)
+# The pandas re-implementation of the peer pipeline the project is compared with, kept beside the checkout.
+PEER_DIR = Path(os.environ.get("INSIDERS_PEER_DIR", PROJECT_DIR.parent / "shared/anchors"))
+# (what is compared, scale, peer script and its arguments, dbt arguments, speed goal, memory goal as a share)
+SIDE_BY_SIDE = [
+    ("full pipeline with its grid vs `dbt build`", 1, ["peer_pipeline.py", "{raw}", "--grid"], ["build"], 2.5, None),
+    ("read + clean + features vs the SQL layer", 10, ["peer_sql_layer.py", "{raw}"],
+     ["build", "--select", "+int_customers_featurized", "--resource-type", "seed", "model"], 3.0, 1 / 3),
+]
 
 
 def raw_file(scale: int) -> Path:
@@ -57,11 +72,8 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def build(raw: Path, workdir: Path) -> dict:
-    env = dict(os.environ, INSIDERS_RAW_PATH=str(raw), INSIDERS_DUCKDB_PATH=str(workdir / "bench.duckdb"),
-               INSIDERS_CSV_PATH=str(workdir / "insiders.csv"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    command = [DBT, "build", "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
-               "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
+def measured(command: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Runs a command to the end: (wall seconds, peak MiB of its process tree, output)."""
     started = time.perf_counter()
     process = psutil.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True)
@@ -79,9 +91,23 @@ def build(raw: Path, workdir: Path) -> dict:
     output = process.communicate()[0]
     done.set()
     sampler.join()
-    wall = time.perf_counter() - started
     if process.returncode != 0:
-        sys.exit(f"dbt build failed on {raw}:\n{output[-4000:]}")
+        sys.exit(f"{' '.join(command[:2])} failed:\n{output[-4000:]}")
+    return time.perf_counter() - started, peak[0] / 2**20, output
+
+
+def dbt_command(workdir: Path, *arguments: str) -> tuple[list[str], dict]:
+    """A dbt command on a fresh DuckDB file in workdir (the raw file is loaded again)."""
+    env = dict(os.environ, INSIDERS_DUCKDB_PATH=str(workdir / "bench.duckdb"),
+               INSIDERS_CSV_PATH=str(workdir / "insiders.csv"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    return [DBT, *arguments, "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
+            "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")], env
+
+
+def build(raw: Path, workdir: Path) -> dict:
+    command, env = dbt_command(workdir, "build")
+    env["INSIDERS_RAW_PATH"] = str(raw)
+    wall, peak_mib, _ = measured(command, env)
     results = json.loads((workdir / "target/run_results.json").read_text())["results"]
     nodes = json.loads((workdir / "target/manifest.json").read_text())["nodes"]
     with duckdb.connect(str(workdir / "bench.duckdb"), read_only=True) as con:
@@ -97,13 +123,37 @@ def build(raw: Path, workdir: Path) -> dict:
                    cwd=PROJECT_DIR, env=env, check=True, capture_output=True)
     alone = json.loads((workdir / "target/run_results.json").read_text())["results"]
     return {
-        "wall": wall, "peak_mib": peak[0] / 2**20, "models": models, "lines": lines, "customers": customers,
+        "wall": wall, "peak_mib": peak_mib, "models": models, "lines": lines, "customers": customers,
         "insiders": insiders, "insiders_revenue_share": float(share),
         "sql_alone": sum(r["execution_time"] for r in alone if r["unique_id"].startswith("model.")),
         "sql": sum(r["execution_time"] for r in models if nodes[r["unique_id"]].get("language") == "sql"),
         "load": sum(r["execution_time"] for r in results if "on-run-start" in r["unique_id"]),
         "python": sum(r["execution_time"] for r in models if nodes[r["unique_id"]].get("language") == "python"),
     }
+
+
+def side_by_side(pairs: int) -> None:
+    """Each comparison run in turn (peer, project, peer, project, ...) on the same file; medians and ratios."""
+    print("\n| pair | scale | peer | this project | speed (peer / project) | memory (project / peer) | goal |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    for name, scale, peer_arguments, dbt_arguments, speed_goal, memory_goal in SIDE_BY_SIDE:
+        raw = raw_file(scale)
+        peer_command = [sys.executable, str(PEER_DIR / peer_arguments[0]),
+                        *[argument.format(raw=raw) for argument in peer_arguments[1:]]]
+        peer, ours = [], []
+        for _ in range(pairs):
+            peer.append(measured(peer_command)[:2])
+            with tempfile.TemporaryDirectory() as tmp:
+                command, env = dbt_command(Path(tmp), *dbt_arguments)
+                ours.append(measured(command, dict(env, INSIDERS_RAW_PATH=str(raw)))[:2])
+        (peer_wall, peer_mib), (our_wall, our_mib) = [tuple(statistics.median(v) for v in zip(*runs))
+                                                      for runs in (peer, ours)]
+        speed, memory = peer_wall / our_wall, our_mib / peer_mib
+        met = speed >= speed_goal and (memory_goal is None or memory <= memory_goal)
+        goal = f">= {speed_goal}x" + (f" at <= {memory_goal:.2f} of the memory" if memory_goal else "")
+        print(f"| {name} | {scale}x | {peer_wall:.1f} s, {peer_mib:,.0f} MiB | {our_wall:.1f} s, {our_mib:,.0f} MiB "
+              f"| {speed:.2f} | {memory:.2f} | {goal}: {'met' if met else 'NOT met'} |")
+    print(f"(medians of {pairs} pair(s); peak memory of each process tree)")
 
 
 def verdict(scale: int, figures: dict) -> str:
@@ -117,6 +167,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--peer-pairs", type=int, default=3,
+                        help="runs of each side-by-side comparison with the peer (0: none)")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB")
     rows = {}
@@ -148,6 +200,8 @@ def main() -> None:
             print(f"{scale}x: Insiders' share of revenue {f['insiders_revenue_share']:.1%} vs "
                   f"{base['insiders_revenue_share']:.1%} at {min(rows)}x: {points:.1f} points apart "
                   f"({'within' if points <= 5 else 'NOT within'} 5)")
+    if args.peer_pairs:
+        side_by_side(args.peer_pairs)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ def read_frame(relation) -> pd.DataFrame:
 threadpool_limits(limits=1)
 
 ALGORITHMS = ("kmeans", "gmm", "hierarchical", "dbscan")
+UMAP_SPACES = ("tree", "umap")  # the embedding spaces that UMAP lays out
 SCALERS = {"minmax": MinMaxScaler, "standard": StandardScaler, "robust": RobustScaler}
 
 
@@ -79,13 +80,19 @@ def embed(space: str, scaled: pd.DataFrame, target: np.ndarray, random_state: in
 
 def embed_all(spaces: list[str], scaled: pd.DataFrame, target: np.ndarray, random_state: int) -> dict[str, np.ndarray]:
     """embed() for every space, two processes at a time (t-SNE and UMAP are
-    single-threaded)."""
-    # t-SNE first, alone: it takes longest, and the two UMAP layouts (tree,
-    # umap) then share the other worker and its one numba compilation.
-    ordered = sorted(spaces, key=lambda space: space != "tsne")
-    jobs = (delayed(embed)(space, scaled, target, random_state) for space in ordered)
-    layouts = dict(zip(ordered, Parallel(n_jobs=2)(jobs)))
-    return {space: layouts[space] for space in spaces}
+    single-threaded). The spaces laid out by UMAP go to one process together:
+    numba compiles UMAP's layout in every new process, which costs seconds."""
+    by_umap = [space for space in spaces if space in UMAP_SPACES]
+    others = sorted((space for space in spaces if space not in UMAP_SPACES), key=lambda space: space != "tsne")
+    # Longest first: the UMAP spaces, then t-SNE, then the others.
+    groups = ([by_umap] if by_umap else []) + [[space] for space in others]
+    layouts = Parallel(n_jobs=2)(delayed(embed_each)(group, scaled, target, random_state) for group in groups)
+    found = {space: xy for group_layouts in layouts for space, xy in group_layouts.items()}
+    return {space: found[space] for space in spaces}
+
+
+def embed_each(spaces: list[str], scaled: pd.DataFrame, target: np.ndarray, random_state: int) -> dict[str, np.ndarray]:
+    return {space: embed(space, scaled, target, random_state) for space in spaces}
 
 
 def umap_layout(data: np.ndarray, metric: str, random_state: int, neighbours: int = 15,
@@ -136,11 +143,12 @@ def silhouette(distances: np.ndarray, labels: np.ndarray) -> float | None:
     clusters, members = np.unique(labels[kept], return_inverse=True)
     if len(clusters) < 2:
         return None
-    if not kept.all():  # Copying the matrix costs more than the score: only for noise.
-        distances = distances[np.ix_(kept, kept)]
-    one_hot = np.eye(len(clusters))[members]
+    # Noise rows get an all-zero one-hot row: they add nothing to the sums,
+    # and the matrix is never copied.
+    one_hot = np.zeros((len(labels), len(clusters)))
+    one_hot[np.flatnonzero(kept), members] = 1.0
     sizes = one_hot.sum(axis=0)
-    sums = distances @ one_hot
+    sums = (distances @ one_hot)[kept]
     own = sums[np.arange(len(members)), members]
     inner = own / np.maximum(sizes[members] - 1, 1)
     sums[np.arange(len(members)), members] = np.inf
@@ -163,21 +171,25 @@ def model_selection(spaces: dict[str, np.ndarray], cluster_counts: range, dbscan
                     dbscan_min_samples: list[int], random_state: int) -> pd.DataFrame:
     """The grid: every space x algorithm x number of clusters (DBSCAN: x eps
     and min_samples), with the silhouette and what was found."""
-    rows = []
-    for space, data in spaces.items():
-        distances = pairwise_distances(data)  # Once per space: every silhouette reads it.
-        tree = linkage(data, "ward")  # One Ward tree per space, cut at every k.
+    # One process per space (two at a time): GMM's many small NumPy steps
+    # hold the GIL, so threads would take turns.
+    jobs = (delayed(space_grid)(space, data, cluster_counts, dbscan_quantiles, dbscan_min_samples, random_state)
+            for space, data in spaces.items())
+    return pd.DataFrame([row for rows in Parallel(n_jobs=2)(jobs) for row in rows])
 
-        def fit(algorithm, k, quantile=None, eps=None, samples=None):
-            labels = cluster_labels(algorithm, data, k, random_state, eps, samples, ward_tree=tree)
-            return grid_row(space, algorithm, k, quantile, eps, samples, distances, labels)
 
-        jobs = [delayed(fit)(algorithm, k) for k in cluster_counts for algorithm in ("kmeans", "gmm", "hierarchical")]
-        jobs += [delayed(fit)("dbscan", None, *setting)
-                 for setting in dbscan_settings(data, dbscan_quantiles, dbscan_min_samples)]
-        # Threads: the work is in NumPy and scikit-learn, which release the GIL.
-        rows += Parallel(n_jobs=2, prefer="threads")(jobs)
-    return pd.DataFrame(rows)
+def space_grid(space: str, data: np.ndarray, cluster_counts: range, dbscan_quantiles: list[float],
+               dbscan_min_samples: list[int], random_state: int) -> list[dict]:
+    """model_selection's rows of one space."""
+    distances = pairwise_distances(data)  # Once per space: every silhouette reads it.
+    tree = linkage(data, "ward")  # One Ward tree per space, cut at every k.
+    settings = [(algorithm, k, None, None, None) for k in cluster_counts for algorithm in ("kmeans", "gmm", "hierarchical")]
+    settings += [("dbscan", None, *setting) for setting in dbscan_settings(data, dbscan_quantiles, dbscan_min_samples)]
+    return [
+        grid_row(space, algorithm, k, quantile, eps, samples, distances,
+                 cluster_labels(algorithm, data, k, random_state, eps, samples, ward_tree=tree))
+        for algorithm, k, quantile, eps, samples in settings
+    ]
 
 
 def grid_row(space, algorithm, k, quantile, eps, samples, distances, labels) -> dict:
