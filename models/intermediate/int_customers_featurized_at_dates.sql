@@ -6,7 +6,8 @@
   segment. int_customers_featurized, int_customers_featurized_at_cutoff and
   int_customers_at_refreshes select their dates from it: one set of formulas.
 
-  Each date adds up small rows per customer and day rather than the lines.
+  Each date reads running totals of small rows per customer and day rather
+  than the lines.
   Distinct counts do not add up over days, so an invoice, a product, and a
   product within an invoice each count on the day the customer first bought
   it: summed over the days before a date, they give the distinct counts of
@@ -165,39 +166,65 @@ customer_days as (
 
 ),
 
+-- Running totals up to each day, and the next day with lines: a date's
+-- totals are those of the customer's last day before it. Joining each day to
+-- every later date and summing there grows with days x dates.
+running_totals as (
+
+    select
+        customer_id,
+        invoice_date,
+        coalesce(
+            lead(invoice_date) over (
+                partition by customer_id order by invoice_date
+            ),
+            cast('9999-12-31' as date)
+        ) as next_invoice_date,
+        min(
+            case when purchase_lines > 0 then invoice_date end
+        ) over running as first_purchase_date,
+        max(
+            case when purchase_lines > 0 then invoice_date end
+        ) over running as last_purchase_date,
+        sum(gross_revenue) over running as gross_revenue,
+        sum(returned_revenue) over running as returned_revenue,
+        sum(new_invoices) over running as invoices,
+        sum(purchase_lines) over running as purchase_lines,
+        sum(items) over running as items,
+        sum(new_products) over running as distinct_products,
+        sum(new_invoice_products) over running as invoice_products,
+        sum(returned_items) over running as returned_items
+    from customer_days
+    window running as (
+        partition by customer_id
+        order by invoice_date
+        rows between unbounded preceding and current row
+    )
+
+),
+
 totals as (
 
     select
-        customer_days.customer_id,
+        running_totals.customer_id,
         as_of_dates.as_of_date,
-        min(
-            case
-                when customer_days.purchase_lines > 0
-                    then customer_days.invoice_date
-            end
-        ) as first_purchase_date,
-        max(
-            case
-                when customer_days.purchase_lines > 0
-                    then customer_days.invoice_date
-            end
-        ) as last_purchase_date,
-        cast(sum(customer_days.gross_revenue) as decimal(18, 3))
-            as gross_revenue,
-        cast(sum(customer_days.returned_revenue) as decimal(18, 3))
+        running_totals.first_purchase_date,
+        running_totals.last_purchase_date,
+        cast(running_totals.gross_revenue as decimal(18, 3)) as gross_revenue,
+        cast(running_totals.returned_revenue as decimal(18, 3))
             as returned_revenue,
-        cast(sum(customer_days.new_invoices) as bigint) as invoices,
-        cast(sum(customer_days.purchase_lines) as bigint) as purchase_lines,
-        cast(sum(customer_days.items) as bigint) as items,
-        cast(sum(customer_days.new_products) as bigint) as distinct_products,
-        cast(sum(customer_days.new_invoice_products) as bigint)
-            as invoice_products,
-        cast(sum(customer_days.returned_items) as bigint) as returned_items
-    from customer_days
+        cast(running_totals.invoices as bigint) as invoices,
+        cast(running_totals.purchase_lines as bigint) as purchase_lines,
+        cast(running_totals.items as bigint) as items,
+        cast(running_totals.distinct_products as bigint) as distinct_products,
+        cast(running_totals.invoice_products as bigint) as invoice_products,
+        cast(running_totals.returned_items as bigint) as returned_items
+    from running_totals
     inner join as_of_dates
-        on customer_days.invoice_date < as_of_dates.as_of_date
-    group by customer_days.customer_id, as_of_dates.as_of_date
-    having sum(customer_days.purchase_lines) > 0
+        on
+            running_totals.invoice_date < as_of_dates.as_of_date
+            and running_totals.next_invoice_date >= as_of_dates.as_of_date
+    where running_totals.purchase_lines > 0
 
 ),
 
