@@ -12,11 +12,19 @@ CSV_FILE := $(or $(INSIDERS_CSV_PATH),output/insiders.csv)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DBT_PROFILES_DIR := $(CURDIR)
 
-.PHONY: run prod test data report lint bench scale-data replay clean
+.PHONY: run prod test data report lint bench scale-data replay clean spark-run
 
 $(BIN)/dbt: requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+# The Spark target's environment (dbt-spark, PySpark; Java 17 on the machine).
+SPARK_VENV := .venv-spark
+SPARK_BIN := $(SPARK_VENV)/bin
+$(SPARK_BIN)/dbt: requirements-spark.lock
+	$(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_BIN)/pip install --quiet --disable-pip-version-check -r requirements-spark.lock
 	touch $@
 
 # The raw file: INSIDERS_RAW_PATH if set, else data/raw/ (downloaded if empty).
@@ -44,6 +52,17 @@ replay: data
 	$(BIN)/dbt build --select +membership_refreshes +customers
 	$(BIN)/python -m insiders.replay_table --database $(DUCKDB_FILE)
 
+# The SQL layer on Spark (raw load, dbt build --target spark with every
+# test), then its tables into the DuckDB file and the rest of the build there
+# (Python models, marts, CSV; INSIDERS_TARGET=prod publishes), then the report.
+spark-run: $(SPARK_BIN)/dbt data
+	$(SPARK_BIN)/python -m insiders.spark_loader
+	$(SPARK_BIN)/dbt build --target spark
+	$(SPARK_BIN)/python -m insiders.spark_handoff --database $(DUCKDB_FILE)
+	$(SPARK_BIN)/dbt build --exclude path:models/intermediate --vars '{load_raw: false}'
+	$(SPARK_BIN)/python -m insiders.report --database $(DUCKDB_FILE) \
+		--output $(dir $(CSV_FILE))report.html --csv-link $(notdir $(CSV_FILE))
+
 # sqlfluff, dbt data and unit tests on their own database, dbt-score on that
 # build's manifest (thresholds in pyproject.toml), then pytest.
 test: data
@@ -69,4 +88,4 @@ scale-data: $(BIN)/dbt
 	$(BIN)/python bench/scale_data.py --source "$$INSIDERS_RAW_PATH" --times $(N) --output data/scale/online_retail_x$(N).csv
 
 clean:
-	rm -rf target logs insiders.duckdb
+	rm -rf target logs insiders.duckdb spark-warehouse spark-metastore derby.log

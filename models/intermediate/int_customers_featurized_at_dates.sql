@@ -212,9 +212,10 @@ features as (
         returned_revenue,
         cast(gross_revenue - returned_revenue as decimal(18, 3))
             as net_revenue,
-        {{ dbt.datediff(
+        -- bigint on every engine (Spark's datediff gives an int).
+        cast({{ dbt.datediff(
             'last_purchase_date', 'as_of_date', 'day'
-        ) }} - 1 as recency_days,
+        ) }} - 1 as bigint) as recency_days,
         invoices,
         purchase_lines,
         items,
