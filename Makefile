@@ -64,8 +64,9 @@ spark-run: $(SPARK_BIN)/dbt data
 		--output $(dir $(CSV_FILE))report.html --csv-link $(notdir $(CSV_FILE))
 
 # sqlfluff, dbt data and unit tests on their own database, dbt-score on that
-# build's manifest (thresholds in pyproject.toml), then pytest.
-test: data
+# build's manifest (thresholds in pyproject.toml), then pytest (with the
+# Spark parity test: .venv-spark first).
+test: data $(SPARK_BIN)/dbt
 	$(BIN)/sqlfluff lint models tests analyses
 	mkdir -p $(TEST_DIR)
 	INSIDERS_DUCKDB_PATH=$(TEST_DIR)/insiders.duckdb $(BIN)/dbt build --target-path $(TEST_DIR)/target
@@ -77,9 +78,11 @@ lint: $(BIN)/dbt
 
 # The build at 1, 10 and 100 times the raw file (SCALES="1 10" for fewer):
 # wall time, peak memory and per-model times as a table.
+# ENGINE=spark: the same through make spark-run's steps (.venv-spark).
 SCALES ?= 1 10 100
-bench: data
-	$(BIN)/python bench/benchmark.py --scales $(SCALES)
+ENGINE ?= duckdb
+bench: data $(if $(filter spark,$(ENGINE)),$(SPARK_BIN)/dbt)
+	$(if $(filter spark,$(ENGINE)),$(SPARK_BIN),$(BIN))/python bench/benchmark.py --scales $(SCALES) --engine $(ENGINE)
 
 # An N-times copy of the raw file for the benchmark: make scale-data N=100
 N ?= 10

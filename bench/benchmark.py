@@ -1,6 +1,6 @@
 """Times the full `dbt build` at several sizes of the data and prints a table.
 
-    python bench/benchmark.py [--scales 1 10 100] [--runs 1]
+    python bench/benchmark.py [--scales 1 10 100] [--runs 1] [--engine duckdb|spark]
 
 Scale 1 is the raw file (INSIDERS_RAW_PATH); scale N is its N-times copy
 written by bench/scale_data.py into data/scale/ (made once, then reused).
@@ -12,6 +12,12 @@ target/run_results.json. Models run two at a time, so their times add up to
 more than the wall time; the SQL models are then timed again one at a time
 ("alone"), and the SQL layer's cost per million lines is the raw load plus
 those times.
+
+--engine spark runs make spark-run's steps instead (from .venv-spark): the
+raw load on Spark, `dbt build --target spark`, the hand-over to DuckDB and
+the DuckDB build of the rest, each timed; the peak memory is that of the
+process tree of each step (the JVM that Spark's session starts and Python
+together), the highest of the steps.
 """
 
 import argparse
@@ -57,11 +63,8 @@ def tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def build(raw: Path, workdir: Path) -> dict:
-    env = dict(os.environ, INSIDERS_RAW_PATH=str(raw), INSIDERS_DUCKDB_PATH=str(workdir / "bench.duckdb"),
-               INSIDERS_CSV_PATH=str(workdir / "insiders.csv"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
-    command = [DBT, "build", "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
-               "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
+def measured(command: list[str], env: dict) -> tuple[float, float, int, str]:
+    """Runs command; its wall seconds, the peak resident bytes of its process tree, exit code and output."""
     started = time.perf_counter()
     process = psutil.Popen(command, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True)
@@ -79,8 +82,16 @@ def build(raw: Path, workdir: Path) -> dict:
     output = process.communicate()[0]
     done.set()
     sampler.join()
-    wall = time.perf_counter() - started
-    if process.returncode != 0:
+    return time.perf_counter() - started, peak[0], process.returncode, output
+
+
+def build(raw: Path, workdir: Path) -> dict:
+    env = dict(os.environ, INSIDERS_RAW_PATH=str(raw), INSIDERS_DUCKDB_PATH=str(workdir / "bench.duckdb"),
+               INSIDERS_CSV_PATH=str(workdir / "insiders.csv"), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    command = [DBT, "build", "--profiles-dir", str(PROJECT_DIR), "--project-dir", str(PROJECT_DIR),
+               "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
+    wall, peak, returncode, output = measured(command, env)
+    if returncode != 0:
         sys.exit(f"dbt build failed on {raw}:\n{output[-4000:]}")
     results = json.loads((workdir / "target/run_results.json").read_text())["results"]
     nodes = json.loads((workdir / "target/manifest.json").read_text())["nodes"]
@@ -97,13 +108,55 @@ def build(raw: Path, workdir: Path) -> dict:
                    cwd=PROJECT_DIR, env=env, check=True, capture_output=True)
     alone = json.loads((workdir / "target/run_results.json").read_text())["results"]
     return {
-        "wall": wall, "peak_mib": peak[0] / 2**20, "models": models, "lines": lines, "customers": customers,
+        "wall": wall, "peak_mib": peak / 2**20, "models": models, "lines": lines, "customers": customers,
         "insiders": insiders, "insiders_revenue_share": float(share),
         "sql_alone": sum(r["execution_time"] for r in alone if r["unique_id"].startswith("model.")),
         "sql": sum(r["execution_time"] for r in models if nodes[r["unique_id"]].get("language") == "sql"),
         "load": sum(r["execution_time"] for r in results if "on-run-start" in r["unique_id"]),
         "python": sum(r["execution_time"] for r in models if nodes[r["unique_id"]].get("language") == "python"),
     }
+
+
+def spark_build(raw: Path, workdir: Path) -> dict:
+    """make spark-run's steps on a Spark warehouse and metastore of the run's own, each measured."""
+    env = dict(os.environ, INSIDERS_RAW_PATH=str(raw), INSIDERS_DUCKDB_PATH=str(workdir / "bench.duckdb"),
+               INSIDERS_CSV_PATH=str(workdir / "insiders.csv"), INSIDERS_SPARK_WAREHOUSE=str(workdir / "warehouse"),
+               INSIDERS_SPARK_METASTORE=f"jdbc:derby:;databaseName={workdir / 'metastore'};create=true",
+               DBT_TARGET_PATH=str(workdir / "target"), DBT_LOG_PATH=str(workdir / "logs"),
+               DBT_PROFILES_DIR=str(PROJECT_DIR), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    steps = {
+        "raw load": [sys.executable, "-m", "insiders.spark_loader"],
+        "SQL layer (Spark)": [DBT, "build", "--target", "spark"],
+        "hand-over": [sys.executable, "-m", "insiders.spark_handoff", "--database", str(workdir / "bench.duckdb")],
+        "clustering (DuckDB)": [DBT, "build", "--exclude", "path:models/intermediate", "--vars", "{load_raw: false}"],
+    }
+    figures = {"steps": {}, "peak_mib": 0.0}
+    for name, command in steps.items():
+        wall, peak, returncode, output = measured(command, env)
+        if returncode != 0:
+            sys.exit(f"{name} failed on {raw}:\n{output[-4000:]}")
+        figures["steps"][name] = wall
+        figures["peak_mib"] = max(figures["peak_mib"], peak / 2**20)
+    figures["wall"] = sum(figures["steps"].values())
+    with duckdb.connect(str(workdir / "bench.duckdb"), read_only=True) as con:
+        figures["lines"], figures["customers"], figures["insiders"], share = con.sql("""
+            select (select max(raw_lines) from marts.ledger_reconciliation), count(*),
+                count(*) filter (where is_insider),
+                sum(gross_revenue) filter (where is_insider) / sum(gross_revenue)
+            from marts.customers""").fetchone()
+    figures["insiders_revenue_share"] = float(share)
+    return figures
+
+
+def spark_table(rows: dict) -> None:
+    steps = list(next(iter(rows.values()))["steps"])
+    print("\n| scale | lines | customers | wall | peak RSS (JVM + Python) | " + " | ".join(steps)
+          + " | Insiders | Insiders' revenue share |")
+    print("| --- | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in steps) + " | ---: | ---: |")
+    for scale, f in rows.items():
+        print(f"| {scale}x | {f['lines']:,} | {f['customers']:,} | {f['wall']:.1f} s | {f['peak_mib']:,.0f} MiB | "
+              + " | ".join(f"{f['steps'][step]:.1f} s" for step in steps)
+              + f" | {f['insiders']:,} | {f['insiders_revenue_share']:.1%} |")
 
 
 def verdict(scale: int, figures: dict) -> str:
@@ -117,6 +170,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB")
     rows = {}
@@ -124,14 +178,19 @@ def main() -> None:
         raw = raw_file(scale)
         for run in range(1, args.runs + 1):
             with tempfile.TemporaryDirectory() as tmp:
-                figures = build(raw, Path(tmp))
+                figures = (spark_build if args.engine == "spark" else build)(raw, Path(tmp))
             rows[scale] = figures if scale not in rows or figures["wall"] < rows[scale]["wall"] else rows[scale]
             print(f"\n{scale}x run {run} ({raw.name}): wall {figures['wall']:.1f} s, "
                   f"peak RSS {figures['peak_mib']:,.0f} MiB")
+            if args.engine == "spark":
+                continue
             print(f"{'model':<60} {'seconds':>8}")
             for result in sorted(figures["models"], key=lambda r: -r["execution_time"])[:12]:
                 print(f"{result['unique_id']:<60} {result['execution_time']:>8.2f}")
 
+    if args.engine == "spark":
+        spark_table(rows)
+        return
     base = rows[min(rows)]
     print("\n| scale | lines | customers | wall | peak RSS | raw load | SQL models | SQL models alone "
           "| SQL layer s per M lines | Python models | Insiders | Insiders' revenue share | goal |")

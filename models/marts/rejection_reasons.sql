@@ -12,7 +12,7 @@ final as (
     select
         rejection_reason,
         count(*) as lines,
-        -- DuckDB sums decimal(18, 3) as decimal(38, 3), Spark as decimal(28, 3).
+        -- DuckDB sums decimal(18, 3) to decimal(38, 3), Spark to (28, 3).
         cast(sum(revenue) as decimal(38, 3)) as revenue
     from rejected_invoice_lines
     group by rejection_reason
