@@ -184,8 +184,12 @@ def check_text(text, columns: list[str], encoding: str, settings: loader.LoadSet
     bad = []
     for index, (column, problem) in enumerate(problems):
         count, where = found[2 + 2 * index], found[3 + 2 * index]
-        line = f"{where['line']} of {where['file']}" if where and where["file"] != file else (where or {}).get("line")
-        bad.append((column, problem, count, line, where["value"] if where else None))
+        if where is None:
+            bad.append((column, problem, count, None, None))
+            continue
+        # A part of a split file is named beside its line.
+        line = where["line"] if where["file"] == file else f"{where['line']} of {where['file']}"
+        bad.append((column, problem, count, line, where["value"]))
     loader.refuse_bad_values(file, found[0], found[1], bad)
     return date_format
 
