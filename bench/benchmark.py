@@ -1,6 +1,6 @@
 """Times the full `dbt build` at several sizes of the data and prints a table.
 
-    python bench/benchmark.py [--scales 1 10 100] [--runs 1] [--peer-pairs 3]
+    python bench/benchmark.py [--scales 1 10 100] [--runs 1] [--peer-pairs 3] [--engine duckdb|spark]
 
 Scale 1 is the raw file (INSIDERS_RAW_PATH); scale N is its N-times copy
 written by bench/scale_data.py into data/scale/ (made once, then reused).
@@ -18,6 +18,12 @@ this project is compared with, in INSIDERS_PEER_DIR, by default
 ../shared/anchors beside the checkout), each pair run in turn on the same file:
 its full pipeline with the grid against `dbt build` at 1x, its read, clean and
 features against the SQL layer at 10x. Ratios are the point: machines differ.
+
+--engine spark runs make spark-run's steps instead (from .venv-spark): the
+raw load on Spark, `dbt build --target spark`, the hand-over to DuckDB and
+the DuckDB build of the rest, each timed; the peak memory is that of the
+process tree of each step (the JVM that Spark's session starts and Python
+together), the highest of the steps.
 """
 
 import argparse
@@ -156,6 +162,46 @@ def side_by_side(pairs: int) -> None:
     print(f"(medians of {pairs} pair(s); peak memory of each process tree)")
 
 
+def spark_build(raw: Path, workdir: Path) -> dict:
+    """make spark-run's steps on a Spark warehouse and metastore of the run's own, each measured."""
+    env = dict(os.environ, INSIDERS_RAW_PATH=str(raw), INSIDERS_DUCKDB_PATH=str(workdir / "bench.duckdb"),
+               INSIDERS_CSV_PATH=str(workdir / "insiders.csv"), INSIDERS_SPARK_WAREHOUSE=str(workdir / "warehouse"),
+               INSIDERS_SPARK_METASTORE=f"jdbc:derby:;databaseName={workdir / 'metastore'};create=true",
+               DBT_TARGET_PATH=str(workdir / "target"), DBT_LOG_PATH=str(workdir / "logs"),
+               DBT_PROFILES_DIR=str(PROJECT_DIR), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    steps = {
+        "raw load": [sys.executable, "-m", "insiders.spark_loader"],
+        "SQL layer (Spark)": [DBT, "build", "--target", "spark"],
+        "hand-over": [sys.executable, "-m", "insiders.spark_handoff", "--database", str(workdir / "bench.duckdb")],
+        "clustering (DuckDB)": [DBT, "build", "--exclude", "path:models/intermediate", "--vars", "{load_raw: false}"],
+    }
+    figures = {"steps": {}, "peak_mib": 0.0}
+    for name, command in steps.items():
+        wall, peak_mib, _ = measured(command, env)
+        figures["steps"][name] = wall
+        figures["peak_mib"] = max(figures["peak_mib"], peak_mib)
+    figures["wall"] = sum(figures["steps"].values())
+    with duckdb.connect(str(workdir / "bench.duckdb"), read_only=True) as con:
+        figures["lines"], figures["customers"], figures["insiders"], share = con.sql("""
+            select (select max(raw_lines) from marts.ledger_reconciliation), count(*),
+                count(*) filter (where is_insider),
+                sum(gross_revenue) filter (where is_insider) / sum(gross_revenue)
+            from marts.customers""").fetchone()
+    figures["insiders_revenue_share"] = float(share)
+    return figures
+
+
+def spark_table(rows: dict) -> None:
+    steps = list(next(iter(rows.values()))["steps"])
+    print("\n| scale | lines | customers | wall | peak RSS (JVM + Python) | " + " | ".join(steps)
+          + " | Insiders | Insiders' revenue share |")
+    print("| --- | ---: | ---: | ---: | ---: | " + " | ".join("---:" for _ in steps) + " | ---: | ---: |")
+    for scale, f in rows.items():
+        print(f"| {scale}x | {f['lines']:,} | {f['customers']:,} | {f['wall']:.1f} s | {f['peak_mib']:,.0f} MiB | "
+              + " | ".join(f"{f['steps'][step]:.1f} s" for step in steps)
+              + f" | {f['insiders']:,} | {f['insiders_revenue_share']:.1%} |")
+
+
 def verdict(scale: int, figures: dict) -> str:
     seconds, mib = GOALS.get(scale, (None, None))
     met = (seconds is None or figures["wall"] <= seconds) and (mib is None or figures["peak_mib"] <= mib)
@@ -169,6 +215,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--peer-pairs", type=int, default=3,
                         help="runs of each side-by-side comparison with the peer (0: none)")
+    parser.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB")
     rows = {}
@@ -176,14 +223,19 @@ def main() -> None:
         raw = raw_file(scale)
         for run in range(1, args.runs + 1):
             with tempfile.TemporaryDirectory() as tmp:
-                figures = build(raw, Path(tmp))
+                figures = (spark_build if args.engine == "spark" else build)(raw, Path(tmp))
             rows[scale] = figures if scale not in rows or figures["wall"] < rows[scale]["wall"] else rows[scale]
             print(f"\n{scale}x run {run} ({raw.name}): wall {figures['wall']:.1f} s, "
                   f"peak RSS {figures['peak_mib']:,.0f} MiB")
+            if args.engine == "spark":
+                continue
             print(f"{'model':<60} {'seconds':>8}")
             for result in sorted(figures["models"], key=lambda r: -r["execution_time"])[:12]:
                 print(f"{result['unique_id']:<60} {result['execution_time']:>8.2f}")
 
+    if args.engine == "spark":
+        spark_table(rows)
+        return
     base = rows[min(rows)]
     print("\n| scale | lines | customers | wall | peak RSS | raw load | SQL models | SQL models alone "
           "| SQL layer s per M lines | Python models | Insiders | Insiders' revenue share | goal |")

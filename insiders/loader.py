@@ -50,6 +50,41 @@ class LoadError(Exception):
     """A raw file or a setting the loader refuses; the message is for the user."""
 
 
+# The errors that every engine's loader raises in the same words.
+
+
+def no_file_error(configured: str) -> LoadError:
+    return LoadError(
+        f"No raw file at '{configured}'. Set INSIDERS_RAW_PATH (or the var raw_path) to the Online Retail "
+        "file (.csv, .csv.gz or .xlsx), or run `make data` to download UCI's copy into data/raw/.")
+
+
+def empty_file_error(file: str) -> LoadError:
+    return LoadError(f"Raw file {file} is empty (0 bytes).")
+
+
+def missing_columns_error(file: str, missing: list[str], found: list[str]) -> LoadError:
+    return LoadError(f"Raw file {file} lacks column(s) {', '.join(missing)}. Found: {', '.join(found)}. "
+                     f"Expected: {', '.join(COLUMNS)}.")
+
+
+def no_lines_error(file: str) -> LoadError:
+    return LoadError(f"Raw file {file} has a header but no invoice lines.")
+
+
+def unreadable_error(file: str, encoding: str, details: str) -> LoadError:
+    return LoadError(f"Raw file {file} cannot be read as {encoding} CSV: {details}")
+
+
+def detected_date_format(file: str, line: int, value: str) -> str:
+    """The format of the file's first InvoiceDate value (date_format_of), or the error that it has none."""
+    date_format = date_format_of(value, file)
+    if date_format is None:
+        raise LoadError(f"Raw file {file}, column InvoiceDate, line {line}: '{value}' has no known date "
+                        "format. Set the var raw_date_format (a strptime format such as '%d/%m/%Y %H:%M').")
+    return date_format
+
+
 # --- Formats -------------------------------------------------------------------
 
 
@@ -307,7 +342,7 @@ def read_csv_text(con: DuckDBPyConnection, file: str, settings: "LoadSettings") 
                 continue
             details = "; ".join(f"line {line}: {message} [{truncate(str(text), 80)}]"
                                 for line, _, message, text in rejects)
-            raise LoadError(f"Raw file {file} cannot be read as {encoding} CSV: {details}")
+            raise unreadable_error(file, encoding, details)
     raise AssertionError("unreachable: the last encoding returns or raises")
 
 
@@ -523,7 +558,7 @@ def load_raw_file(con: DuckDBPyConnection, environment_path: str, config: dict, 
     if unchanged and not settings.reload:
         return f"Raw file {file} unchanged since its last load: not read again."
     if size == 0:
-        raise LoadError(f"Raw file {file} is empty (0 bytes).")
+        raise empty_file_error(file)
 
     raw_format = format_of(file)
     refuse_binary(file, read_head(file), raw_format)
@@ -558,9 +593,7 @@ def find_raw_file(con: DuckDBPyConnection, configured: str) -> str:
         matches = [row[0] for row in con.execute("select file from glob($p) order by file",
                                                  {"p": configured + "/*"}).fetchall() if is_raw_file_name(row[0])]
     if not matches:
-        raise LoadError(
-            f"No raw file at '{configured}'. Set INSIDERS_RAW_PATH (or the var raw_path) to the Online Retail "
-            "file (.csv, .csv.gz or .xlsx), or run `make data` to download UCI's copy into data/raw/.")
+        raise no_file_error(configured)
     if len(matches) > 1:
         raise LoadError(f"More than one raw file at '{configured}': {', '.join(matches)}. Keep one, or point "
                         "INSIDERS_RAW_PATH at the one to load.")
@@ -577,19 +610,14 @@ def check_columns(con: DuckDBPyConnection, file: str, configured_date_format: st
     found = [row[0] for row in con.execute("describe online_retail_text").fetchall()]
     missing = [column for column in COLUMNS if column not in found]
     if missing:
-        raise LoadError(f"Raw file {file} lacks column(s) {', '.join(missing)}. Found: {', '.join(found)}. "
-                        f"Expected: {', '.join(COLUMNS)}.")
+        raise missing_columns_error(file, missing, found)
     first = con.execute('select rowid + 2, "InvoiceDate" from online_retail_text '
                         'where "InvoiceDate" is not null order by rowid limit 1').fetchone()
     if first is None:
-        raise LoadError(f"Raw file {file} has a header but no invoice lines.")
+        raise no_lines_error(file)
     if configured_date_format != "auto":
         return configured_date_format
-    date_format = date_format_of(first[1], file)
-    if date_format is None:
-        raise LoadError(f"Raw file {file}, column InvoiceDate, line {first[0]}: '{first[1]}' has no known date "
-                        "format. Set the var raw_date_format (a strptime format such as '%d/%m/%Y %H:%M').")
-    return date_format
+    return detected_date_format(file, first[0], first[1])
 
 
 def date_parameters(date_format: str) -> dict:
@@ -619,16 +647,32 @@ def value_checks(date_format: str) -> list[tuple[str, str, str]]:
             "not_whole": f"case when {value} is not null then {value} <> round({value}) else not {too_long} end",
             "out_of_range": f"case when {value} is not null then abs({value}) > 2147483647 else {too_long} end",
         }
+    conditions = [
+        '"InvoiceNo" is null',
+        '"StockCode" is null',
+        whole["Quantity"]["not_whole"],
+        f"{parse_date(date_format)} is null",
+        'try_cast("UnitPrice" as decimal(18, 3)) is null',
+        '"CustomerID" is not null and ' + whole["CustomerID"]["not_whole"],
+        whole["Quantity"]["out_of_range"],
+        '"CustomerID" is not null and ' + whole["CustomerID"]["out_of_range"],
+    ]
+    return [(column, problem, condition)
+            for (column, problem), condition in zip(value_problems(date_format), conditions, strict=True)]
+
+
+def value_problems(date_format: str) -> list[tuple[str, str]]:
+    """(column, problem) of every check of the values, in the order they are
+    reported; each engine's loader supplies its SQL condition for each."""
     return [
-        ("InvoiceNo", "is missing", '"InvoiceNo" is null'),
-        ("StockCode", "is missing", '"StockCode" is null'),
-        ("Quantity", "is not a whole number", whole["Quantity"]["not_whole"]),
-        ("InvoiceDate", f"is not a date in the format {date_format}", f"{parse_date(date_format)} is null"),
-        ("UnitPrice", "is not a number", 'try_cast("UnitPrice" as decimal(18, 3)) is null'),
-        ("CustomerID", "is not a whole number", '"CustomerID" is not null and ' + whole["CustomerID"]["not_whole"]),
-        ("Quantity", "is out of range (more than 2147483647 units either way)", whole["Quantity"]["out_of_range"]),
-        ("CustomerID", "is out of range (more than 2147483647)",
-         '"CustomerID" is not null and ' + whole["CustomerID"]["out_of_range"]),
+        ("InvoiceNo", "is missing"),
+        ("StockCode", "is missing"),
+        ("Quantity", "is not a whole number"),
+        ("InvoiceDate", f"is not a date in the format {date_format}"),
+        ("UnitPrice", "is not a number"),
+        ("CustomerID", "is not a whole number"),
+        ("Quantity", "is out of range (more than 2147483647 units either way)"),
+        ("CustomerID", "is out of range (more than 2147483647)"),
     ]
 
 
@@ -645,15 +689,20 @@ def check_values(con: DuckDBPyConnection, file: str, date_format: str) -> None:
                           f"arg_min(coalesce(\"{column}\", ''), rowid) filter (where {condition})")
     found = con.execute(f"select {', '.join(aggregates)} from online_retail_text",
                         date_parameters(date_format)).fetchone()
-    if found[0] > 0:
-        raise LoadError(f"Raw file {file}, line {found[1]} repeats the header line ({found[0]} time(s)): were "
-                        "several files joined into one, or one file appended to itself? Keep a single header at "
-                        "the top, and each invoice line once.")
-    details = []
-    for index, (column, problem, _) in enumerate(checks):
-        bad_lines, line, value = found[3 * index + 2:3 * index + 5]
-        if bad_lines > 0:
-            details.append(f"column {column}, line {line}: '{value}' {problem} ({bad_lines} line(s) like this)")
+    refuse_bad_values(file, found[0], found[1],
+                      [(column, problem, *found[3 * index + 2:3 * index + 5])
+                       for index, (column, problem, _) in enumerate(checks)])
+
+
+def refuse_bad_values(file: str, header_lines: int, header_line, bad: list[tuple]) -> None:
+    """The error of check_values from what it counted: how often and first where
+    the header repeats, and per check (column, problem, bad lines, first line, its value)."""
+    if header_lines > 0:
+        raise LoadError(f"Raw file {file}, line {header_line} repeats the header line ({header_lines} time(s)): "
+                        "were several files joined into one, or one file appended to itself? Keep a single "
+                        "header at the top, and each invoice line once.")
+    details = [f"column {column}, line {line}: '{value}' {problem} ({bad_lines} line(s) like this)"
+               for column, problem, bad_lines, line, value in bad if bad_lines > 0]
     if details:
         raise LoadError(f"Raw file {file}: " + "; ".join(details))
 

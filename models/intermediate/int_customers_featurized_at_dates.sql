@@ -239,29 +239,32 @@ features as (
         returned_revenue,
         cast(gross_revenue - returned_revenue as decimal(18, 3))
             as net_revenue,
-        {{ dbt.datediff(
+        -- bigint on every engine (Spark's datediff gives an int).
+        cast({{ dbt.datediff(
             'last_purchase_date', 'as_of_date', 'day'
-        ) }} - 1 as recency_days,
+        ) }} - 1 as bigint) as recency_days,
         invoices,
         purchase_lines,
         items,
         distinct_products,
-        cast(gross_revenue as double precision) / invoices as avg_ticket,
+        {{ dbt.cast('gross_revenue', 'double precision') }} / invoices
+            as avg_ticket,
         case
             when invoices > 1
-                then cast({{ dbt.datediff(
+                then {{ dbt.cast(dbt.datediff(
                     'first_purchase_date', 'last_purchase_date', 'day'
-                ) }} as double precision) / (invoices - 1)
+                ), 'double precision') }} / (invoices - 1)
         end as avg_days_between_purchases,
-        cast(invoices as double precision) / (
+        {{ dbt.cast('invoices', 'double precision') }} / (
             {{ dbt.datediff(
                 'first_purchase_date', 'last_purchase_date', 'day'
             ) }} + 1
         ) as purchase_frequency,
         returned_items,
-        cast(items as double precision) / invoices as avg_basket_size,
+        {{ dbt.cast('items', 'double precision') }} / invoices
+            as avg_basket_size,
         -- The mean over invoices of the distinct products of each.
-        cast(invoice_products as double precision) / invoices
+        {{ dbt.cast('invoice_products', 'double precision') }} / invoices
             as avg_unique_basket_size
     from totals
 

@@ -49,7 +49,7 @@ final as (
         coalesce(dispositions.lines, 0) as lines,
         coalesce(dispositions.revenue, 0) as revenue,
         coalesce(dispositions.customers, 0) as customers,
-        cast(coalesce(dispositions.lines, 0) as double precision)
+        {{ dbt.cast('coalesce(dispositions.lines, 0)', 'double precision') }}
         / raw_totals.raw_lines as share_of_lines,
         raw_totals.raw_lines,
         raw_totals.raw_revenue

@@ -12,7 +12,8 @@ final as (
     select
         rejection_reason,
         count(*) as lines,
-        sum(revenue) as revenue
+        -- DuckDB sums decimal(18, 3) to decimal(38, 3), Spark to (28, 3).
+        cast(sum(revenue) as decimal(38, 3)) as revenue
     from rejected_invoice_lines
     group by rejection_reason
 
