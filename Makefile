@@ -65,13 +65,14 @@ spark-run: $(SPARK_BIN)/dbt data
 
 # sqlfluff, dbt data and unit tests on their own database, dbt-score on that
 # build's manifest (thresholds in pyproject.toml), then pytest (with the
-# Spark parity test: .venv-spark first).
+# Spark parity test: .venv-spark first), each test file on one worker so that
+# its module fixtures (whole builds) run once.
 test: data $(SPARK_BIN)/dbt
 	$(BIN)/sqlfluff lint models tests analyses
 	mkdir -p $(TEST_DIR)
 	INSIDERS_DUCKDB_PATH=$(TEST_DIR)/insiders.duckdb $(BIN)/dbt build --target-path $(TEST_DIR)/target
 	$(BIN)/dbt-score lint --manifest $(TEST_DIR)/target/manifest.json
-	$(BIN)/pytest -n 2 --durations=15
+	$(BIN)/pytest -n 2 --dist loadfile --durations=15
 
 lint: $(BIN)/dbt
 	$(BIN)/sqlfluff lint models tests analyses
