@@ -304,13 +304,15 @@ def read_csv_text(con: DuckDBPyConnection, file: str, settings: "LoadSettings") 
     raise AssertionError("unreachable: the last encoding returns or raises")
 
 
-def csv_reader(lf_lines: bool) -> str:
+def csv_reader(lf_lines: bool, store_rejects: bool = True) -> str:
     """DuckDB's reading of a CSV, every cell as text (reader_parameters); lines
-    that it cannot split go to the temp table online_retail_rejects."""
+    that it cannot split go to the temp table online_retail_rejects, or without
+    store_rejects stop the query."""
     new_line = ", new_line = '\\n'" if lf_lines else ""
+    rejects = (", store_rejects = true, rejects_table = 'online_retail_rejects', rejects_scan = 'online_retail_scans'"
+               if store_rejects else "")
     return ("read_csv($file, auto_detect = false, header = true, columns = $columns, delim = $delim, quote = '\"', "
-            f"escape = '\"'{new_line}, max_line_size = $max_line_size, encoding = $encoding, store_rejects = true, "
-            "rejects_table = 'online_retail_rejects', rejects_scan = 'online_retail_scans')")
+            f"escape = '\"'{new_line}, max_line_size = $max_line_size, encoding = $encoding{rejects})")
 
 
 def drop_rejects(con: DuckDBPyConnection) -> None:
@@ -664,16 +666,13 @@ def value_checks(date_format: str) -> list[tuple[str, str, str]]:
     ]
 
 
-HEADER_REPEATED = "\"InvoiceNo\" = 'InvoiceNo' and \"Quantity\" = 'Quantity'"
-
-
 def check_values(con: DuckDBPyConnection, file: str, date_format: str) -> None:
     """Stops the load on the first value that cannot be typed, or a missing
     value where one is required, naming the column, the line and the value.
     All the checks run in one scan of the text table: on 54 million lines one
     scan per check would cost more than the load."""
     checks = value_checks(date_format)
-    header = HEADER_REPEATED
+    header = "\"InvoiceNo\" = 'InvoiceNo' and \"Quantity\" = 'Quantity'"
     aggregates = [f"count(*) filter (where {header}), min(rowid) filter (where {header}) + 2"]
     for column, _, condition in checks:
         aggregates.append(f"count(*) filter (where {condition}), min(rowid) filter (where {condition}) + 2, "
@@ -693,8 +692,8 @@ def check_values(con: DuckDBPyConnection, file: str, date_format: str) -> None:
         raise LoadError(f"Raw file {file}: " + "; ".join(details))
 
 
-def typed_columns(date_format: str, line_number: str = "rowid + 1") -> str:
-    return (f'{line_number} as line_number, "InvoiceNo" as invoice_no, "StockCode" as stock_code, '
+def typed_columns(date_format: str) -> str:
+    return ('rowid + 1 as line_number, "InvoiceNo" as invoice_no, "StockCode" as stock_code, '
             '"Description" as description, cast(cast("Quantity" as decimal(18, 3)) as integer) as quantity, '
             f"cast({parse_date(date_format)} as timestamp) as invoice_date, "
             'cast("UnitPrice" as decimal(18, 3)) as unit_price, '
@@ -702,9 +701,6 @@ def typed_columns(date_format: str, line_number: str = "rowid + 1") -> str:
 
 
 # --- One pass for a clean CSV --------------------------------------------------
-
-
-LINE_NUMBER = "row_number() over ()"
 
 
 class NotClean(Exception):
@@ -731,9 +727,11 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
     date_format = settings.date_format
     if date_format == "auto":
         try:
-            # The first line's, as check_columns finds it (a short read: the query stops there).
-            first = con.execute(f'select "InvoiceDate" from {reader} where "InvoiceDate" is not null limit 1',
-                                parameters).fetchone()
+            # The first line's, as check_columns finds it (a short read: the query stops there). Without
+            # store_rejects: a bad line before it stops the query (and with them, DuckDB 1.4 can fail
+            # an internal assertion on such a short read, which ends the database).
+            first = con.execute(f'select "InvoiceDate" from {csv_reader(lf_lines=True, store_rejects=False)} '
+                                'where "InvoiceDate" is not null limit 1', parameters).fetchone()
         except duckdb.Error:
             return None
         date_format = first and date_format_of(first[0], file)
@@ -752,8 +750,7 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
         "invoice_date is not null", "unit_price is not null", f"(no_customer or {whole.format('customer_id')})",
         *(f"not contains(coalesce({quote_name(column)}, ''), chr(13))"
           for column in ("InvoiceNo", "StockCode", "Description", "Country"))])
-    line_number = (LINE_NUMBER if LINE_NUMBER != "copy" else "0")
-    select = (f"select case when {clean} then {line_number} else error('a line for the text path') end "
+    select = (f"select case when {clean} then row_number() over () else error('a line for the text path') end "
               'as line_number, "InvoiceNo" as invoice_no, "StockCode" as stock_code, "Description" as description, '
               "cast(quantity as integer) as quantity, cast(invoice_date as timestamp) as invoice_date, unit_price, "
               'cast(customer_id as integer) as customer_id, "Country" as country, $file as source_file '
