@@ -304,15 +304,13 @@ def read_csv_text(con: DuckDBPyConnection, file: str, settings: "LoadSettings") 
     raise AssertionError("unreachable: the last encoding returns or raises")
 
 
-def csv_reader(lf_lines: bool, store_rejects: bool = True) -> str:
+def csv_reader(lf_lines: bool) -> str:
     """DuckDB's reading of a CSV, every cell as text (reader_parameters); lines
-    that it cannot split go to the temp table online_retail_rejects, or without
-    store_rejects stop the query."""
+    that it cannot split go to the temp table online_retail_rejects."""
     new_line = ", new_line = '\\n'" if lf_lines else ""
-    rejects = (", store_rejects = true, rejects_table = 'online_retail_rejects', rejects_scan = 'online_retail_scans'"
-               if store_rejects else "")
     return ("read_csv($file, auto_detect = false, header = true, columns = $columns, delim = $delim, quote = '\"', "
-            f"escape = '\"'{new_line}, max_line_size = $max_line_size, encoding = $encoding{rejects})")
+            f"escape = '\"'{new_line}, max_line_size = $max_line_size, encoding = $encoding, store_rejects = true, "
+            "rejects_table = 'online_retail_rejects', rejects_scan = 'online_retail_scans')")
 
 
 def drop_rejects(con: DuckDBPyConnection) -> None:
@@ -713,7 +711,7 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
     whose start holds a CR (its line ends need a look at the whole file), or
     whose first InvoiceDate has no known format. The file is read as
     read_csv_text reads a file of LF lines, in UTF-8 unless the setting
-    raw_encoding names another. Every check of check_values is in the query,
+    raw_encoding names another, with the date format of its first line. Every check of check_values is in the query,
     and a CR in a value (a CRLF line further down) is refused too: such a line
     stops the query with error(), and the text path then reads the file."""
     head = read_head_text(file)
@@ -723,23 +721,24 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
     delim = choose_delimiter(first_line(head).decode("latin-1"))
     parameters = reader_parameters(file, header_columns(head, delim, encoding), delim, encoding)
     reader = csv_reader(lf_lines=True)
-    drop_rejects(con)
+    # The first line's InvoiceDate, from the file's start: a short DuckDB read of a bad file can
+    # fail an internal assertion (DuckDB 1.4), which ends the database. The query checks that
+    # DuckDB reads the same value on its first line (a line without one is refused anyway).
+    columns = list(parameters["columns"])
+    lines = re.split(rb"\n", head, maxsplit=2)
+    first = next(csv.reader([lines[1].decode(encoding, errors="replace")], delimiter=delim, quotechar='"'), [])
+    if len(lines) < 3 or "InvoiceDate" not in columns or len(first) != len(columns):
+        return None
+    first_date = first[columns.index("InvoiceDate")]
     date_format = settings.date_format
     if date_format == "auto":
-        try:
-            # The first line's, as check_columns finds it (a short read: the query stops there). Without
-            # store_rejects: a bad line before it stops the query (and with them, DuckDB 1.4 can fail
-            # an internal assertion on such a short read, which ends the database).
-            first = con.execute(f'select "InvoiceDate" from {csv_reader(lf_lines=True, store_rejects=False)} '
-                                'where "InvoiceDate" is not null limit 1', parameters).fetchone()
-        except duckdb.Error:
-            return None
-        date_format = first and date_format_of(first[0], file)
+        date_format = date_format_of(first_date, file)
         if date_format is None:
             return None
     # The values typed once, then checked as check_values checks them (a NULL
     # condition is a failed one, as in its filters: CASE takes the ELSE).
     typed = (f'select "InvoiceNo", "StockCode", "Description", "Country", "CustomerID" is null as no_customer, '
+             '"InvoiceDate" as invoice_date_text, '
              'try_cast("Quantity" as decimal(18, 3)) as quantity, '
              f"{parse_date(date_format)} as invoice_date, "
              'try_cast("UnitPrice" as decimal(18, 3)) as unit_price, '
@@ -750,13 +749,14 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
         "invoice_date is not null", "unit_price is not null", f"(no_customer or {whole.format('customer_id')})",
         *(f"not contains(coalesce({quote_name(column)}, ''), chr(13))"
           for column in ("InvoiceNo", "StockCode", "Description", "Country"))])
+    clean += " and (row_number() over () > 1 or invoice_date_text = $first_date)"
     select = (f"select case when {clean} then row_number() over () else error('a line for the text path') end "
               'as line_number, "InvoiceNo" as invoice_no, "StockCode" as stock_code, "Description" as description, '
               "cast(quantity as integer) as quantity, cast(invoice_date as timestamp) as invoice_date, unit_price, "
               'cast(customer_id as integer) as customer_id, "Country" as country, $file as source_file '
               f"from ({typed})")
     drop_rejects(con)
-    return select, {**parameters, **date_parameters(date_format)}, encoding, date_format
+    return select, {**parameters, **date_parameters(date_format), "first_date": first_date}, encoding, date_format
 
 
 def refuse_unclean(con: DuckDBPyConnection, lines_table: str) -> None:
