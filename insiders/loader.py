@@ -722,12 +722,14 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
     parameters = reader_parameters(file, header_columns(head, delim, encoding), delim, encoding)
     reader = csv_reader(lf_lines=True)
     # The first line's InvoiceDate, from the file's start: a short DuckDB read of a bad file can
-    # fail an internal assertion (DuckDB 1.4), which ends the database. The query checks that
-    # DuckDB reads the same value on its first line (a line without one is refused anyway).
+    # fail an internal assertion (DuckDB 1.4), which ends the database. Without quotes in the
+    # first two lines, the csv module splits them as DuckDB does (a line without a date is refused anyway).
     columns = list(parameters["columns"])
     lines = re.split(rb"\n", head, maxsplit=2)
-    first = next(csv.reader([lines[1].decode(encoding, errors="replace")], delimiter=delim, quotechar='"'), [])
-    if len(lines) < 3 or "InvoiceDate" not in columns or len(first) != len(columns):
+    if len(lines) < 3 or b'"' in lines[0] + lines[1] or "InvoiceDate" not in columns:
+        return None
+    first = next(csv.reader([lines[1].decode(encoding, errors="replace")], delimiter=delim), [])
+    if len(first) != len(columns):
         return None
     first_date = first[columns.index("InvoiceDate")]
     date_format = settings.date_format
@@ -738,7 +740,6 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
     # The values typed once, then checked as check_values checks them (a NULL
     # condition is a failed one, as in its filters: CASE takes the ELSE).
     typed = (f'select "InvoiceNo", "StockCode", "Description", "Country", "CustomerID" is null as no_customer, '
-             '"InvoiceDate" as invoice_date_text, '
              'try_cast("Quantity" as decimal(18, 3)) as quantity, '
              f"{parse_date(date_format)} as invoice_date, "
              'try_cast("UnitPrice" as decimal(18, 3)) as unit_price, '
@@ -749,14 +750,13 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
         "invoice_date is not null", "unit_price is not null", f"(no_customer or {whole.format('customer_id')})",
         *(f"not contains(coalesce({quote_name(column)}, ''), chr(13))"
           for column in ("InvoiceNo", "StockCode", "Description", "Country"))])
-    clean += " and (row_number() over () > 1 or invoice_date_text = $first_date)"
     select = (f"select case when {clean} then row_number() over () else error('a line for the text path') end "
               'as line_number, "InvoiceNo" as invoice_no, "StockCode" as stock_code, "Description" as description, '
               "cast(quantity as integer) as quantity, cast(invoice_date as timestamp) as invoice_date, unit_price, "
               'cast(customer_id as integer) as customer_id, "Country" as country, $file as source_file '
               f"from ({typed})")
     drop_rejects(con)
-    return select, {**parameters, **date_parameters(date_format), "first_date": first_date}, encoding, date_format
+    return select, {**parameters, **date_parameters(date_format)}, encoding, date_format
 
 
 def refuse_unclean(con: DuckDBPyConnection, lines_table: str) -> None:
