@@ -27,6 +27,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+import duckdb
 from duckdb import DuckDBPyConnection
 
 COLUMNS = ("InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice", "CustomerID", "Country")
@@ -315,17 +316,9 @@ def read_csv_text(con: DuckDBPyConnection, file: str, settings: "LoadSettings") 
         invalid_line = None
         for attempt, encoding in enumerate(encodings):
             columns = header_columns(head, delim, encoding)
-            con.execute("drop table if exists online_retail_rejects")
-            con.execute("drop table if exists online_retail_scans")
-            options = {"file": path, "columns": {column: "VARCHAR" for column in columns}, "delim": delim,
-                       "max_line_size": MAX_LINE_SIZE, "encoding": encoding}
-            new_line = ", new_line = '\\n'" if ends.kind in ("lf", "mixed") else ""
-            con.execute(
-                "create or replace temp table online_retail_text as select * from read_csv($file, "
-                "auto_detect = false, header = true, columns = $columns, delim = $delim, quote = '\"', "
-                f"escape = '\"'{new_line}, max_line_size = $max_line_size, encoding = $encoding, "
-                "store_rejects = true, rejects_table = 'online_retail_rejects', "
-                "rejects_scan = 'online_retail_scans')", options)
+            drop_rejects(con)
+            con.execute("create or replace temp table online_retail_text as select * from "
+                        + csv_reader(ends.kind in ("lf", "mixed")), reader_parameters(path, columns, delim, encoding))
             refuse_long_line(con, file, columns, delim)
             rejects = con.execute("select line, cast(error_type as varchar), error_message, csv_line "
                                   "from online_retail_rejects order by line limit 3").fetchall()
@@ -344,6 +337,25 @@ def read_csv_text(con: DuckDBPyConnection, file: str, settings: "LoadSettings") 
                                 for line, _, message, text in rejects)
             raise unreadable_error(file, encoding, details)
     raise AssertionError("unreachable: the last encoding returns or raises")
+
+
+def csv_reader(lf_lines: bool) -> str:
+    """DuckDB's reading of a CSV, every cell as text (reader_parameters); lines
+    that it cannot split go to the temp table online_retail_rejects."""
+    new_line = ", new_line = '\\n'" if lf_lines else ""
+    return ("read_csv($file, auto_detect = false, header = true, columns = $columns, delim = $delim, quote = '\"', "
+            f"escape = '\"'{new_line}, max_line_size = $max_line_size, encoding = $encoding, store_rejects = true, "
+            "rejects_table = 'online_retail_rejects', rejects_scan = 'online_retail_scans')")
+
+
+def drop_rejects(con: DuckDBPyConnection) -> None:
+    con.execute("drop table if exists online_retail_rejects")
+    con.execute("drop table if exists online_retail_scans")
+
+
+def reader_parameters(file: str, columns: list[str], delim: str, encoding: str) -> dict:
+    return {"file": file, "columns": {column: "VARCHAR" for column in columns}, "delim": delim,
+            "max_line_size": MAX_LINE_SIZE, "encoding": encoding}
 
 
 def put_back_crs(con: DuckDBPyConnection, columns: list[str]) -> None:
@@ -562,28 +574,48 @@ def load_raw_file(con: DuckDBPyConnection, environment_path: str, config: dict, 
 
     raw_format = format_of(file)
     refuse_binary(file, read_head(file), raw_format)
-    encoding = raw_format.read_text(con, file, settings)
-    date_format = check_columns(con, file, settings.date_format)
-    check_values(con, file, date_format)
+    log = {"file": file, "size": size, "modified": modified}
+    # A clean CSV is typed in one pass; anything that pass does not take (a bad
+    # line or value, another encoding, CRs) is read again as text below, where
+    # the checks name the problem, or find none and load it as the pass would have.
+    clean = clean_csv_select(con, file, settings) if raw_format.read_text is read_csv_text else None
+    if clean is not None:
+        select, parameters, encoding, date_format = clean
+        try:
+            replace_lines(con, lines_table, loads_table, select, parameters,
+                          {**log, "date_format": date_format, "encoding": encoding}, check=refuse_unclean)
+        except (duckdb.Error, NotClean):
+            clean = None
+    if clean is None:
+        encoding = raw_format.read_text(con, file, settings)
+        date_format = check_columns(con, file, settings.date_format)
+        check_values(con, file, date_format)
+        # No ORDER BY: the line number is the text table's rowid, and sorting
+        # 54 million lines would double the load.
+        replace_lines(con, lines_table, loads_table,
+                      f"select {typed_columns(date_format)}, $file as source_file from online_retail_text",
+                      {"file": file, **date_parameters(date_format)},
+                      {**log, "date_format": date_format, "encoding": encoding})
+    lines = con.execute(f"select count(*) from {lines_table}").fetchone()[0]
+    return f"Loaded {lines} lines from {file} ({encoding}, dates as {date_format})."
 
-    # Every check passed: the typed lines replace the table and the load is
-    # logged in one transaction, so that an error or a killed process leaves
-    # the previous load whole, and its log true. No ORDER BY: the line number
-    # is the text table's rowid, and sorting 54 million lines would double the load.
+
+def replace_lines(con: DuckDBPyConnection, lines_table: str, loads_table: str, select: str, parameters: dict,
+                  log: dict, check: Callable | None = None) -> None:
+    """Every check passed: the typed lines (select) replace the table and the
+    load is logged in one transaction, so that an error or a killed process
+    leaves the previous load whole, and its log true."""
     con.execute("begin transaction")
     try:
-        con.execute(f"create or replace table {lines_table} as select {typed_columns(date_format)}, "
-                    "$file as source_file from online_retail_text", {"file": file, **date_parameters(date_format)})
+        con.execute(f"create or replace table {lines_table} as {select}", parameters)
+        if check is not None:
+            check(con, lines_table)
         con.execute(f"insert into {loads_table} select $file, $size, $modified, $date_format, $encoding, "
-                    f"count(*), current_timestamp from {lines_table}",
-                    {"file": file, "size": size, "modified": modified, "date_format": date_format,
-                     "encoding": encoding})
+                    f"count(*), current_timestamp from {lines_table}", log)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    lines = con.execute(f"select count(*) from {lines_table}").fetchone()[0]
-    return f"Loaded {lines} lines from {file} ({encoding}, dates as {date_format})."
 
 
 def find_raw_file(con: DuckDBPyConnection, configured: str) -> str:
@@ -713,3 +745,72 @@ def typed_columns(date_format: str) -> str:
             f"cast({parse_date(date_format)} as timestamp) as invoice_date, "
             'cast("UnitPrice" as decimal(18, 3)) as unit_price, '
             'cast(cast("CustomerID" as decimal(18, 3)) as integer) as customer_id, "Country" as country')
+
+
+# --- One pass for a clean CSV --------------------------------------------------
+
+
+class NotClean(Exception):
+    """What the one-pass load leaves to the text path, which names it."""
+
+
+def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings) -> tuple | None:
+    """The query that types a CSV straight from the file, with its parameters,
+    encoding and date format; None where the text path is to read it: a file
+    whose start holds a CR (its line ends need a look at the whole file), or
+    whose first InvoiceDate has no known format. The file is read as
+    read_csv_text reads a file of LF lines, in UTF-8 unless the setting
+    raw_encoding names another, with the date format of its first line. Every check of check_values is in the query,
+    and a CR in a value (a CRLF line further down) is refused too: such a line
+    stops the query with error(), and the text path then reads the file."""
+    head = read_head_text(file)
+    if b"\r" in head:
+        return None
+    encoding = "utf-8" if settings.encoding == "auto" else settings.encoding
+    delim = choose_delimiter(first_line(head).decode("latin-1"))
+    parameters = reader_parameters(file, header_columns(head, delim, encoding), delim, encoding)
+    reader = csv_reader(lf_lines=True)
+    # The first line's InvoiceDate, from the file's start: a short DuckDB read of a bad file can
+    # fail an internal assertion (DuckDB 1.4), which ends the database. Without quotes in the
+    # first two lines, the csv module splits them as DuckDB does (a line without a date is refused anyway).
+    columns = list(parameters["columns"])
+    lines = re.split(rb"\n", head, maxsplit=2)
+    if len(lines) < 3 or b'"' in lines[0] + lines[1] or "InvoiceDate" not in columns:
+        return None
+    first = next(csv.reader([lines[1].decode(encoding, errors="replace")], delimiter=delim), [])
+    if len(first) != len(columns):
+        return None
+    first_date = first[columns.index("InvoiceDate")]
+    date_format = settings.date_format
+    if date_format == "auto":
+        date_format = date_format_of(first_date, file)
+        if date_format is None:
+            return None
+    # The values typed once, then checked as check_values checks them (a NULL
+    # condition is a failed one, as in its filters: CASE takes the ELSE).
+    typed = (f'select "InvoiceNo", "StockCode", "Description", "Country", "CustomerID" is null as no_customer, '
+             'try_cast("Quantity" as decimal(18, 3)) as quantity, '
+             f"{parse_date(date_format)} as invoice_date, "
+             'try_cast("UnitPrice" as decimal(18, 3)) as unit_price, '
+             f'try_cast("CustomerID" as decimal(18, 3)) as customer_id from {reader}')
+    whole = "{0} = round({0}) and abs({0}) <= 2147483647"
+    clean = " and ".join([
+        '"InvoiceNo" is not null', '"StockCode" is not null', whole.format("quantity"),
+        "invoice_date is not null", "unit_price is not null", f"(no_customer or {whole.format('customer_id')})",
+        *(f"not contains(coalesce({quote_name(column)}, ''), chr(13))"
+          for column in ("InvoiceNo", "StockCode", "Description", "Country"))])
+    select = (f"select case when {clean} then row_number() over () else error('a line for the text path') end "
+              'as line_number, "InvoiceNo" as invoice_no, "StockCode" as stock_code, "Description" as description, '
+              "cast(quantity as integer) as quantity, cast(invoice_date as timestamp) as invoice_date, unit_price, "
+              'cast(customer_id as integer) as customer_id, "Country" as country, $file as source_file '
+              f"from ({typed})")
+    drop_rejects(con)
+    return select, {**parameters, **date_parameters(date_format)}, encoding, date_format
+
+
+def refuse_unclean(con: DuckDBPyConnection, lines_table: str) -> None:
+    """Lines the reader could not split (or no line at all) are for the text path to name."""
+    if con.execute("select count(*) from online_retail_rejects").fetchone()[0] > 0:
+        raise NotClean()
+    if con.execute(f"select count(*) = 0 from {lines_table}").fetchone()[0]:
+        raise NotClean()
