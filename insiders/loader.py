@@ -582,8 +582,12 @@ def load_raw_file(con: DuckDBPyConnection, environment_path: str, config: dict, 
     if clean is not None:
         select, parameters, encoding, date_format = clean
         try:
-            replace_lines(con, lines_table, loads_table, select, parameters,
-                          {**log, "date_format": date_format, "encoding": encoding}, check=refuse_unclean)
+            # Typed in parallel, in the file's order: a line's number is then its row's place
+            # (row_number() over the read would take the whole read to one thread).
+            con.execute(f"create or replace temp table online_retail_typed as {select}", parameters)
+            refuse_unclean(con)
+            replace_lines(con, lines_table, loads_table, "select rowid + 1 as line_number, * from online_retail_typed",
+                          {}, {**log, "date_format": date_format, "encoding": encoding})
         except (duckdb.Error, NotClean):
             clean = None
     if clean is None:
@@ -601,15 +605,13 @@ def load_raw_file(con: DuckDBPyConnection, environment_path: str, config: dict, 
 
 
 def replace_lines(con: DuckDBPyConnection, lines_table: str, loads_table: str, select: str, parameters: dict,
-                  log: dict, check: Callable | None = None) -> None:
+                  log: dict) -> None:
     """Every check passed: the typed lines (select) replace the table and the
     load is logged in one transaction, so that an error or a killed process
     leaves the previous load whole, and its log true."""
     con.execute("begin transaction")
     try:
         con.execute(f"create or replace table {lines_table} as {select}", parameters)
-        if check is not None:
-            check(con, lines_table)
         con.execute(f"insert into {loads_table} select $file, $size, $modified, $date_format, $encoding, "
                     f"count(*), current_timestamp from {lines_table}", log)
         con.execute("commit")
@@ -799,8 +801,8 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
         "invoice_date is not null", "unit_price is not null", f"(no_customer or {whole.format('customer_id')})",
         *(f"not contains(coalesce({quote_name(column)}, ''), chr(13))"
           for column in ("InvoiceNo", "StockCode", "Description", "Country"))])
-    select = (f"select case when {clean} then row_number() over () else error('a line for the text path') end "
-              'as line_number, "InvoiceNo" as invoice_no, "StockCode" as stock_code, "Description" as description, '
+    select = (f"select case when {clean} then \"InvoiceNo\" else error('a line for the text path') end "
+              'as invoice_no, "StockCode" as stock_code, "Description" as description, '
               "cast(quantity as integer) as quantity, cast(invoice_date as timestamp) as invoice_date, unit_price, "
               'cast(customer_id as integer) as customer_id, "Country" as country, $file as source_file '
               f"from ({typed})")
@@ -808,9 +810,9 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
     return select, {**parameters, **date_parameters(date_format)}, encoding, date_format
 
 
-def refuse_unclean(con: DuckDBPyConnection, lines_table: str) -> None:
+def refuse_unclean(con: DuckDBPyConnection) -> None:
     """Lines the reader could not split (or no line at all) are for the text path to name."""
     if con.execute("select count(*) from online_retail_rejects").fetchone()[0] > 0:
         raise NotClean()
-    if con.execute(f"select count(*) = 0 from {lines_table}").fetchone()[0]:
+    if con.execute("select count(*) = 0 from online_retail_typed").fetchone()[0]:
         raise NotClean()
