@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import psycopg2
 import pytest
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -152,3 +153,19 @@ def kill_when_logged(process: subprocess.Popen, log: Path, marker: str, after: f
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGKILL)
     raise AssertionError(f"{marker!r} never appeared in {log}")
+
+
+# The local PostgreSQL of the serving tests (trust authentication).
+PG = {"host": os.environ.get("INSIDERS_PG_HOST", "127.0.0.1"), "port": int(os.environ.get("INSIDERS_PG_PORT", "5432")),
+      "user": os.environ.get("INSIDERS_PG_USER", "postgres")}
+
+
+def admin(sql: str, dbname: str = "postgres"):
+    con = psycopg2.connect(dbname=dbname, **PG)
+    con.autocommit = True
+    try:
+        with con.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall() if cursor.description else None
+    finally:
+        con.close()

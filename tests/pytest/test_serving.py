@@ -10,28 +10,15 @@ import uuid
 
 import psycopg2
 import pytest
-from dbt_helpers import PROJECT_DIR, DbtProject, kill_when_logged, start_build
+from dbt_helpers import PG, PROJECT_DIR, DbtProject, admin, kill_when_logged, start_build
 from planted_customers import write_planted_file
 
-PG = {"host": os.environ.get("INSIDERS_PG_HOST", "127.0.0.1"), "port": int(os.environ.get("INSIDERS_PG_PORT", "5432")),
-      "user": os.environ.get("INSIDERS_PG_USER", "postgres")}
 MARTS = ["cluster_profiles", "customer_embedding_points", "customers", "insiders_feature_comparison",
          "insiders_hypotheses", "insiders_membership_changes", "insiders_revenue_difference",
          "insiders_revenue_difference_bootstrap", "insiders_revenue_forecast", "insiders_rules", "insiders_summary",
          "insiders_validation", "invoice_lines", "ledger_reconciliation", "membership_refreshes",
          "membership_replay", "model_selection", "model_selection_seed_comparison", "monthly_revenue",
          "rejected_invoice_lines", "rejection_reasons"]
-
-
-def admin(sql: str, dbname: str = "postgres"):
-    con = psycopg2.connect(dbname=dbname, **PG)
-    con.autocommit = True
-    try:
-        with con.cursor() as cursor:
-            cursor.execute(sql)
-            return cursor.fetchall() if cursor.description else None
-    finally:
-        con.close()
 
 
 class Warehouse(DbtProject):

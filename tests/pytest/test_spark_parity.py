@@ -6,13 +6,16 @@ on them. The same file built on DuckDB alone must give the same raw lines,
 ledger, customer features and Insiders. Spark runs in the .venv-spark
 environment (requirements-spark.lock; Java 17), which CI installs."""
 
+import json
 import os
+import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_helpers import PROJECT_DIR, DbtProject, _float_digits, real_raw_file
+from dbt_helpers import PROJECT_DIR, DbtProject, _float_digits, admin, real_raw_file
 
 SPARK_PYTHON = PROJECT_DIR / ".venv-spark/bin/python"
 # Built on Spark and handed over (raw, intermediate), or rebuilt on DuckDB from them (marts).
@@ -72,3 +75,32 @@ def test_spark_gives_the_same_insiders(builds):
             duckdb.connect(str(duck.database), read_only=True) as duckdb_side:
         insiders = spark_side.sql(members).fetchall()
         assert insiders and insiders == duckdb_side.sql(members).fetchall()
+
+
+def test_prod_publishes_what_spark_built(builds):
+    """make spark-run's DuckDB step with INSIDERS_TARGET=prod, on the tables Spark handed over (a copy
+    of the DuckDB file): the marts reach PostgreSQL with the same Insiders."""
+    duck, workdir, _ = builds
+    suffix = uuid.uuid4().hex[:8]
+    dbname, reader, login = f"insiders_spark_{suffix}", f"insiders_reader_{suffix}", f"metabase_{suffix}"
+    shutil.copy(workdir / "insiders.duckdb", workdir / "prod.duckdb")
+    admin(f"create database {dbname}")
+    try:
+        environment = dict(
+            os.environ, INSIDERS_RAW_PATH=str(real_raw_file()), INSIDERS_DUCKDB_PATH=str(workdir / "prod.duckdb"),
+            INSIDERS_CSV_PATH=str(workdir / "prod.csv"), INSIDERS_TARGET="prod", INSIDERS_PG_DB=dbname,
+            INSIDERS_METABASE_USER=login, INSIDERS_METABASE_PASSWORD=f"pw {suffix}",
+            DBT_TARGET_PATH=str(workdir / "target-prod"), DBT_LOG_PATH=str(workdir / "logs-prod"),
+            DBT_PROFILES_DIR=str(PROJECT_DIR), DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+        result = subprocess.run(
+            [str(PROJECT_DIR / ".venv-spark/bin/dbt"), "build", "--exclude", "path:models/intermediate",
+             "--vars", json.dumps({"load_raw": False, "reader_role": reader})],
+            cwd=PROJECT_DIR, env=environment, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout[-6000:]
+        members = "select customer_id from {}customers where is_insider order by customer_id"
+        published = admin(members.format("insiders."), dbname)
+        assert published and [tuple(row) for row in published] == duck.query(members.format("marts."))
+    finally:
+        admin(f"drop database if exists {dbname} with (force)")
+        for role in (login, reader):
+            admin(f"drop role if exists {role}")
