@@ -64,14 +64,13 @@ def measure(kind: str, file: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="+")
+    parser.add_argument("files", nargs="*")
     parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
-    if "--one" in sys.argv:
-        kind, file, database = sys.argv[sys.argv.index("--one") + 1:][:3]
-        run_one(kind, file, database)
-        return
+    parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)  # kind, file, database: one child run
     args = parser.parse_args()
+    if args.one:
+        run_one(*args.one)
+        return
     print("| file | run | wall s (median) | CPU s (median) | peak MiB | runs (wall s) |")
     print("| --- | --- | ---: | ---: | ---: | --- |")
     for file in args.files:

@@ -762,9 +762,10 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
     whose start holds a CR (its line ends need a look at the whole file), or
     whose first InvoiceDate has no known format. The file is read as
     read_csv_text reads a file of LF lines, in UTF-8 unless the setting
-    raw_encoding names another, with the date format of its first line. Every check of check_values is in the query,
-    and a CR in a value (a CRLF line further down) is refused too: such a line
-    stops the query with error(), and the text path then reads the file."""
+    raw_encoding names another, with the date format of its first line.
+    Every check of check_values is in the query, and a CR in a value (a CRLF
+    line further down) is refused too: such a line stops the query with
+    error(), and the text path then reads the file."""
     head = read_head_text(file)
     if b"\r" in head:
         return None
@@ -776,7 +777,7 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
     # fail an internal assertion (DuckDB 1.4), which ends the database. Without quotes in the
     # first two lines, the csv module splits them as DuckDB does (a line without a date is refused anyway).
     columns = list(parameters["columns"])
-    lines = re.split(rb"\n", head, maxsplit=2)
+    lines = head.split(b"\n", 2)
     if len(lines) < 3 or b'"' in lines[0] + lines[1] or "InvoiceDate" not in columns:
         return None
     first = next(csv.reader([lines[1].decode(encoding, errors="replace")], delimiter=delim), [])

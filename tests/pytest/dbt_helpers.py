@@ -98,6 +98,11 @@ def _float_digits(value):
     return float(f"{value:.12g}") if isinstance(value, float) else value
 
 
+def sorted_rows(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
+    """Every row of a table, floats to 12 significant digits, in an order that does not depend on the build."""
+    return sorted((tuple(map(_float_digits, row)) for row in con.sql(f"select * from {table}").fetchall()), key=repr)
+
+
 def warehouse_state(project: DbtProject) -> dict:
     """Every row of every table a build writes (raw to marts, the history), and the CSV's bytes."""
     state = {}
@@ -107,8 +112,7 @@ def warehouse_state(project: DbtProject) -> dict:
             f"where table_schema in {STATE_SCHEMAS} and table_type = 'BASE TABLE' order by 1, 2"
         ).fetchall()
         for schema, table in tables:
-            rows = con.sql(f'select * from {schema}."{table}"').fetchall()
-            state[f"{schema}.{table}"] = sorted((tuple(map(_float_digits, row)) for row in rows), key=repr)
+            state[f"{schema}.{table}"] = sorted_rows(con, f'{schema}."{table}"')
     csv = project.workdir / "insiders.csv"
     state["insiders.csv"] = csv.read_bytes() if csv.exists() else None
     return state

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt_helpers import PROJECT_DIR, DbtProject, _float_digits, admin, real_raw_file
+from dbt_helpers import PROJECT_DIR, DbtProject, admin, real_raw_file, sorted_rows
 
 SPARK_PYTHON = PROJECT_DIR / ".venv-spark/bin/python"
 # Built on Spark and handed over (raw, intermediate), or rebuilt on DuckDB from them (marts).
@@ -28,8 +28,7 @@ TABLES = ["raw.invoice_lines", "intermediate.int_invoice_lines_classified", "int
 
 def rows(database: Path, table: str) -> list[tuple]:
     with duckdb.connect(str(database), read_only=True) as con:
-        return sorted((tuple(map(_float_digits, row)) for row in con.sql(f"select * from {table}").fetchall()),
-                      key=repr)
+        return sorted_rows(con, table)
 
 
 @pytest.fixture(scope="module")
