@@ -141,4 +141,4 @@ def test_silhouette_equals_scikit_learn(blobs, with_noise):
         labels[10:20] = -1
     kept = labels != -1
     expected = silhouette_score(data[kept], labels[kept])
-    assert clustering.silhouette(pairwise_distances(data), labels) == pytest.approx(expected, abs=1e-12)
+    assert clustering.silhouettes(pairwise_distances(data), [labels]) == pytest.approx([expected], abs=1e-12)
