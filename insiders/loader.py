@@ -558,7 +558,7 @@ def load_raw_file(con: DuckDBPyConnection, environment_path: str, config: dict, 
     file = find_raw_file(con, settings.raw_path)
     size, modified = con.execute("select size, cast(last_modified as varchar) from read_blob($file)",
                                  {"file": file}).fetchone()
-    lines_table, loads_table = f"{quote_name(schema)}.{quote_name(table)}", f"{quote_name(schema)}.{LOADS_TABLE}"
+    loads_table = f"{quote_name(schema)}.{LOADS_TABLE}"
     con.execute(f"create schema if not exists {quote_name(schema)}")
     con.execute(f"create table if not exists {loads_table} (source_file varchar, file_size bigint, "
                 "file_modified_at varchar, date_format varchar, encoding varchar, lines bigint, loaded_at timestamp)")
@@ -582,42 +582,51 @@ def load_raw_file(con: DuckDBPyConnection, environment_path: str, config: dict, 
     if clean is not None:
         select, parameters, encoding, date_format = clean
         try:
-            # Typed in parallel, in the file's order: a line's number is then its row's place
-            # (row_number() over the read would take the whole read to one thread).
-            con.execute(f"create or replace temp table online_retail_typed as {select}", parameters)
-            refuse_unclean(con)
-            replace_lines(con, lines_table, loads_table, "select rowid + 1 as line_number, * from online_retail_typed",
-                          {}, {**log, "date_format": date_format, "encoding": encoding})
+            replace_lines(con, schema, table, select, parameters,
+                          {**log, "date_format": date_format, "encoding": encoding}, check=refuse_unclean)
         except (duckdb.Error, NotClean):
             clean = None
     if clean is None:
         encoding = raw_format.read_text(con, file, settings)
         date_format = check_columns(con, file, settings.date_format)
         check_values(con, file, date_format)
-        # No ORDER BY: the line number is the text table's rowid, and sorting
-        # 54 million lines would double the load.
-        replace_lines(con, lines_table, loads_table,
-                      f"select {typed_columns(date_format)}, $file as source_file from online_retail_text",
+        replace_lines(con, schema, table, f"select {typed_columns(date_format)}, $file as source_file from online_retail_text",
                       {"file": file, **date_parameters(date_format)},
                       {**log, "date_format": date_format, "encoding": encoding})
-    lines = con.execute(f"select count(*) from {lines_table}").fetchone()[0]
+    lines = con.execute(f"select count(*) from {quote_name(schema)}.{quote_name(table)}").fetchone()[0]
     return f"Loaded {lines} lines from {file} ({encoding}, dates as {date_format})."
 
 
-def replace_lines(con: DuckDBPyConnection, lines_table: str, loads_table: str, select: str, parameters: dict,
-                  log: dict) -> None:
-    """Every check passed: the typed lines (select) replace the table and the
-    load is logged in one transaction, so that an error or a killed process
-    leaves the previous load whole, and its log true."""
+def replace_lines(con: DuckDBPyConnection, schema: str, table: str, select: str, parameters: dict, log: dict,
+                  check: Callable[[DuckDBPyConnection, str], None] = lambda con, typed: None) -> None:
+    """Every check passed: the typed lines (select, in the file's order, typed
+    in parallel) replace the table schema.table_typed, and check(con, that
+    table) looks at them. The view schema.table numbers them: a row's place in the table is
+    its line, so the lines are written once (numbering them with row_number()
+    would take the whole read to one thread, and a copy with the row's place
+    would write them twice). The load is logged in the same transaction, so
+    that an error or a killed process leaves the previous load whole, and its log true."""
+    lines, typed = f"{quote_name(schema)}.{quote_name(table)}", f"{quote_name(schema)}.{quote_name(table + '_typed')}"
     con.execute("begin transaction")
     try:
-        con.execute(f"create or replace table {lines_table} as {select}", parameters)
-        con.execute(f"insert into {loads_table} select $file, $size, $modified, $date_format, $encoding, "
-                    f"count(*), current_timestamp from {lines_table}", log)
+        con.execute(f"create or replace table {typed} as {select}", parameters)
+        check(con, typed)
+        drop_relation(con, schema, table)
+        con.execute(f"create view {lines} as select rowid + 1 as line_number, * from {typed}")
+        con.execute(f"insert into {quote_name(schema)}.{LOADS_TABLE} select $file, $size, $modified, $date_format, "
+                    f"$encoding, count(*), current_timestamp from {typed}", log)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
+
+
+def drop_relation(con: DuckDBPyConnection, schema: str, name: str) -> None:
+    """Drops schema.name, a table or a view (DuckDB's DROP must name which)."""
+    kind = con.execute("select table_type from information_schema.tables where table_catalog = current_database() "
+                       "and table_schema = $schema and table_name = $name", {"schema": schema, "name": name}).fetchone()
+    if kind:
+        con.execute(f"drop {'view' if kind[0] == 'VIEW' else 'table'} {quote_name(schema)}.{quote_name(name)}")
 
 
 def find_raw_file(con: DuckDBPyConnection, configured: str) -> str:
@@ -742,7 +751,7 @@ def refuse_bad_values(file: str, header_lines: int, header_line, bad: list[tuple
 
 
 def typed_columns(date_format: str) -> str:
-    return ('rowid + 1 as line_number, "InvoiceNo" as invoice_no, "StockCode" as stock_code, '
+    return ('"InvoiceNo" as invoice_no, "StockCode" as stock_code, '
             '"Description" as description, cast(cast("Quantity" as decimal(18, 3)) as integer) as quantity, '
             f"cast({parse_date(date_format)} as timestamp) as invoice_date, "
             'cast("UnitPrice" as decimal(18, 3)) as unit_price, '
@@ -811,9 +820,9 @@ def clean_csv_select(con: DuckDBPyConnection, file: str, settings: LoadSettings)
     return select, {**parameters, **date_parameters(date_format)}, encoding, date_format
 
 
-def refuse_unclean(con: DuckDBPyConnection) -> None:
+def refuse_unclean(con: DuckDBPyConnection, typed: str) -> None:
     """Lines the reader could not split (or no line at all) are for the text path to name."""
     if con.execute("select count(*) from online_retail_rejects").fetchone()[0] > 0:
         raise NotClean()
-    if con.execute("select count(*) = 0 from online_retail_typed").fetchone()[0]:
+    if con.execute(f"select count(*) = 0 from {typed}").fetchone()[0]:
         raise NotClean()

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import duckdb
 
+from insiders.loader import drop_relation
 from insiders.spark_loader import spark_parameters
 
 # The schemas whose tables the DuckDB build reads (raw: the source tables, for
@@ -57,8 +58,9 @@ def hand_over(database: str, warehouse: str) -> list[str]:
         for schema in SCHEMAS:
             con.execute(f'create schema if not exists "{schema}"')
         for schema, table, files in tables:
-            con.execute(f'create or replace table "{schema}"."{table}" as select * from read_parquet($files)',
-                        {"files": files})
+            # raw.invoice_lines is a view after a DuckDB load.
+            drop_relation(con, schema, table)
+            con.execute(f'create table "{schema}"."{table}" as select * from read_parquet($files)', {"files": files})
         con.execute("commit")
     return [f"{schema}.{table}" for schema, table, _ in tables]
 

@@ -8,7 +8,7 @@ from dbt_helpers import GOOD_LINES, HEADER
 from insiders import loader
 from insiders.loader import LoadError
 
-TABLE = "select * exclude (source_file) from raw.invoice_lines order by rowid"
+TABLE = "select * exclude (source_file) from raw.invoice_lines order by line_number"
 # More than the 64 KiB start that the one pass looks at for CRs.
 PREFIX = HEADER + GOOD_LINES * 200
 
