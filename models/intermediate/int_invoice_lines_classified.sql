@@ -41,8 +41,8 @@ guest_invoices as (
 -- A duplicate repeats an earlier line of the same invoice in every column
 -- but the time, which belongs to the invoice and which some formats drop.
 -- Numbering every line would sort all of them (it runs out of memory at 100
--- times the data): only lines that share an invoice and a fingerprint with
--- another line are numbered, exactly.
+-- times the data): only lines that share an invoice and a fingerprint (a
+-- hash) with another line are numbered, by their exact values.
 {% set duplicate_key = [
     'stock_code', 'description', 'quantity', 'unit_price', 'customer_id',
     'country'
@@ -51,7 +51,6 @@ guest_invoices as (
 fingerprinted as (
 
     select
-        line_number,
         invoice_no,
         {{ line_fingerprint(duplicate_key) }} as fingerprint
     from invoice_lines
@@ -69,43 +68,60 @@ shared_fingerprints as (
 
 ),
 
+-- Each line, and whether it shares its invoice and fingerprint with another:
+-- a join to the small table of shared pairs, which no estimate can turn
+-- into a hash table of all the lines.
+flagged as {{ not_materialized() }} (
+
+    select
+        invoice_lines.*,
+        shared_fingerprints.invoice_no is not null as may_repeat
+    from invoice_lines
+    left join shared_fingerprints
+        on
+            invoice_lines.invoice_no = shared_fingerprints.invoice_no
+            and {{ line_fingerprint(duplicate_key) }}
+            = shared_fingerprints.fingerprint
+
+),
+
 occurrences as (
 
     select
-        invoice_lines.line_number,
+        *,
+        1 as occurrence
+    from flagged
+    where not may_repeat
+
+    union all
+
+    select
+        *,
         row_number() over (
             partition by
-                invoice_lines.invoice_no,
-                invoice_lines.stock_code,
-                invoice_lines.description,
-                invoice_lines.quantity,
-                invoice_lines.unit_price,
-                invoice_lines.customer_id,
-                invoice_lines.country
-            order by invoice_lines.line_number
+                invoice_no,
+                stock_code,
+                description,
+                quantity,
+                unit_price,
+                customer_id,
+                country
+            order by line_number
         ) as occurrence
-    from invoice_lines
-    inner join fingerprinted
-        on invoice_lines.line_number = fingerprinted.line_number
-    inner join shared_fingerprints
-        on
-            fingerprinted.invoice_no = shared_fingerprints.invoice_no
-            and fingerprinted.fingerprint = shared_fingerprints.fingerprint
+    from flagged
+    where may_repeat
 
 ),
 
 numbered as (
 
     select
-        invoice_lines.*,
-        non_product_stock_codes.stock_code is not null as is_non_product,
-        coalesce(occurrences.occurrence, 1) as occurrence
+        occurrences.*,
+        non_product_stock_codes.stock_code is not null as is_non_product
 
-    from invoice_lines
-    left join occurrences
-        on invoice_lines.line_number = occurrences.line_number
+    from occurrences
     left join non_product_stock_codes
-        on invoice_lines.stock_code = non_product_stock_codes.stock_code
+        on occurrences.stock_code = non_product_stock_codes.stock_code
 
 ),
 
