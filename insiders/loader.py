@@ -45,6 +45,18 @@ GZIP_SIGNATURE = b"\x1f\x8b"
 # A CR inside a line stands in the CSV reader's copy as this byte (the reader
 # would end the line there) and is put back after reading.
 CR_STAND_IN = b"\x1e"
+CR_LF = "\r\n"
+# DuckDB's reject of a long line keeps its first 10000 bytes, in a CRLF file
+# the LF that ended the line before among them: the error looks at the line's
+# first 9999, which every reject holds.
+LONG_LINE_HEAD = 9_999
+# A UTF-8 character read as ISO-8859-1 (é as Ã©): a lead byte, then a
+# continuation byte. Written alike for RE2 (DuckDB) and Java (Spark); the
+# excerpt adds 30 characters before it and 10 after.
+UTF8_AS_LATIN1 = "[\\x{00C2}-\\x{00F4}][\\x{0080}-\\x{00BF}]"
+UTF8_AS_LATIN1_EXCERPT = "(?s).{0,30}" + UTF8_AS_LATIN1 + ".{0,10}"
+# DuckDB's words for a line that is not UTF-8 (the Spark loader repeats them).
+NOT_UTF8 = "Invalid unicode (byte sequence mismatch) detected. This file is not utf-8 encoded."
 
 
 class LoadError(Exception):
@@ -73,8 +85,51 @@ def no_lines_error(file: str) -> LoadError:
     return LoadError(f"Raw file {file} has a header but no invoice lines.")
 
 
-def unreadable_error(file: str, encoding: str, details: str) -> LoadError:
-    return LoadError(f"Raw file {file} cannot be read as {encoding} CSV: {details}")
+def unreadable_error(file: str, encoding: str, details: list[str]) -> LoadError:
+    """details: up to three unreadable_line texts."""
+    return LoadError(f"Raw file {file} cannot be read as {encoding} CSV: {'; '.join(details)}")
+
+
+def unreadable_line(line, problem: str, text: str) -> str:
+    """What is wrong with a line (DuckDB's words) and its start, without the
+    line ends that DuckDB's reject sometimes keeps."""
+    return f"line {line}: {problem} [{truncate(text.strip(CR_LF), 80)}]"
+
+
+def field_count_problem(expected: int, found: int) -> str:
+    return f"Expected Number of Columns: {expected} Found: {found}"
+
+
+def long_line_error(file: str, line, columns: list[str], delim: str, size: int | None, head: str) -> LoadError:
+    """A line of MAX_LINE_SIZE bytes or more (size, when known), named with the
+    column in which it runs long, found from head, its first LONG_LINE_HEAD characters."""
+    index, start = long_line_column(head, delim)
+    column = columns[index] if index < len(columns) else f"field {index + 1} (the header has {len(columns)})"
+    value = head[start:]
+    return LoadError(
+        f"Raw file {file}, line {line}, column {column}: the line is "
+        + (f"{size} bytes long" if size is not None else "too long")
+        + f", more than the maximum line size of {MAX_LINE_SIZE} bytes that the CSV reader accepts; column "
+        f"{column} alone holds more than {len(value)} of them ('{truncate(value, 40)}')."
+        + (" The value starts with a quote: is its closing quote missing?" if value.startswith('"') else "")
+        + " An Online Retail line is about 100 bytes: shorten that value.")
+
+
+def c1_bytes_error(file: str, invalid_line) -> LoadError:
+    return LoadError(
+        f"Raw file {file} is not UTF-8 (line {invalid_line} is not) and not ISO-8859-1 either: it holds bytes "
+        "0x80 to 0x9F, which are Windows-1252 characters (such as € or curly quotes) or parts of UTF-8 "
+        "characters in a file that mixes encodings. Save it as UTF-8.")
+
+
+def mixed_encoding_error(file: str, invalid_line, line, columns: list[str], excerpts: list[str | None]) -> LoadError:
+    """excerpts: per column of the line, what UTF8_AS_LATIN1_EXCERPT extracts
+    from its value (empty or None: no match); the first match is named."""
+    column, excerpt = next((column, excerpt) for column, excerpt in zip(columns, excerpts, strict=True) if excerpt)
+    return LoadError(
+        f"Raw file {file} mixes encodings: line {invalid_line} is not UTF-8, but line {line} holds UTF-8 "
+        f"characters (column {column}, read as ISO-8859-1: '{excerpt}'). Save the whole file in one encoding "
+        "(UTF-8), or set the var raw_encoding.")
 
 
 def detected_date_format(file: str, line: int, value: str) -> str:
@@ -320,22 +375,21 @@ def read_csv_text(con: DuckDBPyConnection, file: str, settings: "LoadSettings") 
             con.execute("create or replace temp table online_retail_text as select * from "
                         + csv_reader(ends.kind in ("lf", "mixed")), reader_parameters(path, columns, delim, encoding))
             refuse_long_line(con, file, columns, delim)
-            rejects = con.execute("select line, cast(error_type as varchar), error_message, csv_line "
-                                  "from online_retail_rejects order by line limit 3").fetchall()
+            rejects = first_rejects(con)
             if not rejects:
                 if ends.cr_inside_lines:
                     put_back_crs(con, columns)
                 if invalid_line is not None:
-                    refuse_mixed_encoding(con, file, invalid_line)
+                    refuse_mixed_encoding(con, file, invalid_line, columns)
                 return encoding
             only_encoding = {reject[1] for reject in rejects} == {"INVALID ENCODING"}
             if only_encoding and attempt < len(encodings) - 1:
                 invalid_line = rejects[0][0]
                 refuse_c1_bytes(file, invalid_line)
                 continue
-            details = "; ".join(f"line {line}: {message} [{truncate(str(text), 80)}]"
-                                for line, _, message, text in rejects)
-            raise unreadable_error(file, encoding, details)
+            raise unreadable_error(file, encoding, [
+                unreadable_line(line, message if found is None else field_count_problem(len(columns), found), text)
+                for line, _, found, message, text in rejects])
     raise AssertionError("unreachable: the last encoding returns or raises")
 
 
@@ -346,6 +400,20 @@ def csv_reader(lf_lines: bool) -> str:
     return ("read_csv($file, auto_detect = false, header = true, columns = $columns, delim = $delim, quote = '\"', "
             f"escape = '\"'{new_line}, max_line_size = $max_line_size, encoding = $encoding, store_rejects = true, "
             "rejects_table = 'online_retail_rejects', rejects_scan = 'online_retail_scans')")
+
+
+def first_rejects(con: DuckDBPyConnection) -> list[tuple]:
+    """The first three problems of the reading, each (line, error type, fields
+    found, DuckDB's message, the line's text), one per line and type: DuckDB
+    rejects a line with missing or extra fields once per field, the count
+    going up, so the line's own count is the least (missing) or the most (extra)."""
+    return con.execute(
+        "select line, error_type, case error_type when 'MISSING COLUMNS' then min(found) "
+        "when 'TOO MANY COLUMNS' then max(found) end, arg_min(error_message, position), arg_min(csv_line, position) "
+        "from (select line, cast(error_type as varchar) as error_type, error_message, cast(csv_line as varchar) "
+        "as csv_line, coalesce(byte_position, 0) as position, "
+        "try_cast(regexp_extract(error_message, 'Found: ?([0-9]+)', 1) as integer) as found "
+        "from online_retail_rejects) group by line, error_type order by line, min(position) limit 3").fetchall()
 
 
 def drop_rejects(con: DuckDBPyConnection) -> None:
@@ -394,17 +462,11 @@ def refuse_long_line(con: DuckDBPyConnection, file: str, columns: list[str], del
     if long is None:
         return
     line, message, text = long[0], str(long[1]), str(long[2])
-    index, start = long_line_column(text, delim)
-    column = columns[index] if index < len(columns) else f"field {index + 1} (the header has {len(columns)})"
     size = re.search("Actual Size: ?([0-9]+)", message)
-    value = text[start:]
-    raise LoadError(
-        f"Raw file {file}, line {int(line)}, column {column}: the line is "
-        + (f"{size.group(1)} bytes long" if size else "too long")
-        + f", more than the maximum line size of {MAX_LINE_SIZE} bytes that the CSV reader accepts; column "
-        f"{column} alone holds more than {len(value)} of them ('{truncate(value, 40)}')."
-        + (" The value starts with a quote: is its closing quote missing?" if value.startswith('"') else "")
-        + " An Online Retail line is about 100 bytes: shorten that value.")
+    # In a CRLF file the reject starts with the LF that ended the line before, and counts it.
+    head = text.lstrip(CR_LF)
+    size = int(size.group(1)) - (len(text) - len(head)) if size else None
+    raise long_line_error(file, int(line), columns, delim, size, head[:LONG_LINE_HEAD])
 
 
 def has_c1_bytes(chunks: Iterable[bytes]) -> bool:
@@ -417,25 +479,19 @@ def refuse_c1_bytes(file: str, invalid_line: int) -> None:
     Windows-1252 punctuation (€, curly quotes, dashes) or pieces of UTF-8
     characters in a file that mixes encodings."""
     if has_c1_bytes(chunks_of(file)):
-        raise LoadError(
-            f"Raw file {file} is not UTF-8 (line {invalid_line} is not) and not ISO-8859-1 either: it holds bytes "
-            "0x80 to 0x9F, which are Windows-1252 characters (such as € or curly quotes) or parts of UTF-8 "
-            "characters in a file that mixes encodings. Save it as UTF-8.")
+        raise c1_bytes_error(file, invalid_line)
 
 
-def refuse_mixed_encoding(con: DuckDBPyConnection, file: str, invalid_line: int) -> None:
+def refuse_mixed_encoding(con: DuckDBPyConnection, file: str, invalid_line: int, columns: list[str]) -> None:
     """A file read as ISO-8859-1 because some line is not UTF-8 must not hold
     UTF-8 characters elsewhere: read as ISO-8859-1 they would turn into two
     characters each (é into Ã©) without any error. Such a file mixes encodings."""
-    utf8 = con.execute(
-        "select rowid + 2, regexp_extract(cast(t as varchar), '.{0,30}[\\x{00C2}-\\x{00F4}][\\x{0080}-\\x{00BF}]"
-        ".{0,10}') from online_retail_text as t where regexp_matches(cast(t as varchar), "
-        "'[\\x{00C2}-\\x{00F4}][\\x{0080}-\\x{00BF}]') order by rowid limit 1").fetchone()
+    excerpts = ", ".join(f"regexp_extract({quote_name(column)}, '{UTF8_AS_LATIN1_EXCERPT}')" for column in columns)
+    matches = " or ".join(f"regexp_matches({quote_name(column)}, '{UTF8_AS_LATIN1}')" for column in columns)
+    utf8 = con.execute(f"select rowid + 2, {excerpts} from online_retail_text where {matches} "
+                       "order by rowid limit 1").fetchone()
     if utf8:
-        raise LoadError(
-            f"Raw file {file} mixes encodings: line {invalid_line} is not UTF-8, but line {utf8[0]} holds UTF-8 "
-            f"characters (read as ISO-8859-1: '{utf8[1]}'). Save the whole file in one encoding (UTF-8), or set "
-            "the var raw_encoding.")
+        raise mixed_encoding_error(file, invalid_line, utf8[0], columns, list(utf8[1:]))
 
 
 def read_xlsx_text(con, file: str, settings: "LoadSettings") -> str:

@@ -8,13 +8,25 @@ dbt-spark runs no Python hook, so `make spark-run` runs this before
 (profiles.yml, rendered by dbt). The file is the one INSIDERS_RAW_PATH names,
 found, checked and reported as insiders/loader.py does on DuckDB: the same
 formats (FORMATS), the same checks and the same messages, naming file, line and
-column. Spark reads a plain CSV in parallel, split into byte ranges; a folder or
-glob of CSV parts (each starting with the header) is one file in name order. A
-gzip file cannot be split and is read by one task. An .xlsx is refused.
+column, and the same lines loaded. Spark reads the lines of a plain CSV in
+parallel, split into byte ranges, and splits each line into its fields
+itself, so that the checks of the reading see the line's bytes: UTF-8, else
+ISO-8859-1 as DuckDB decides (C1 bytes and mixed encodings refused), the
+maximum line size, the field count (in the words of DuckDB's rejects). A file
+of LF, CRLF or CR lines is read as it is; one that mixes them, or holds a CR
+inside a line, from the DuckDB loader's copy with LF line ends. A line break
+inside a quoted value, which DuckDB reads, ends the line here: such a file is
+refused. A folder or glob of CSV parts (each starting with the header) is one
+file in name order. A gzip file cannot be split and is read by one task. An
+.xlsx is refused. The new lines replace the last load by renames (swap_in).
 """
 
 import argparse
+import contextlib
+import csv
+import functools
 import glob
+import operator
 import os
 import sys
 from datetime import datetime, timezone
@@ -24,6 +36,10 @@ from insiders import loader
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 RAW_SCHEMA = "raw"
+LINES_TABLE = f"{RAW_SCHEMA}.invoice_lines"
+# The new load, written beside the last one; the last one, renamed aside during the swap.
+LOADING_TABLE = f"{LINES_TABLE}_loading"
+REPLACED_TABLE = f"{LINES_TABLE}_replaced"
 # strptime directives of the formats' date shapes, as Spark's datetime patterns
 # (one letter takes one or two digits, as strptime does).
 JAVA_PATTERNS = {"%Y": "yyyy", "%m": "M", "%d": "d", "%H": "H", "%M": "m", "%S": "s", "%y": "yy", "%b": "MMM"}
@@ -98,15 +114,87 @@ def value_conditions(pattern: str) -> list[str]:
     ]
 
 
-def read_text(spark, parts: list[str], settings: loader.LoadSettings):
-    """Every cell as text, with the part, the file's line of each row and its line number over all parts.
+def readable_parts(parts: list[str], stack: contextlib.ExitStack) -> tuple[dict[str, str], bool]:
+    """The files Spark reads, each with the part it stands for, and whether CRs
+    inside lines are to be put back: a part with mixed line ends is read from
+    the DuckDB loader's copy with LF line ends (loader.csv_to_read), which
+    lives as long as stack. Spark's text source ends a line at LF, CRLF or CR,
+    so a part of LF, CRLF or CR lines is read as it is."""
+    paths, crs_inside = {}, False
+    for part in parts:
+        ends = loader.line_ends(loader.chunks_of(part)) if loader.has_cr(part) else loader.LineEnds("lf")
+        paths[stack.enter_context(loader.csv_to_read(part, ends))] = part
+        crs_inside = crs_inside or ends.cr_inside_lines
+    return paths, crs_inside
 
-    Spark reads each part in byte ranges (blocks) in parallel. Within a block,
-    rows keep the file's order and consecutive monotonically_increasing_id
-    values; counting the rows of each block and adding up the counts of the
-    blocks before it gives every row its line, without sorting the lines."""
+
+def numbered_lines(spark, paths: dict[str, str]):
+    """The lines of the files (their bytes, without the line end) but the
+    header, each with its part (source_file), its line over all parts
+    (line_number) and its part's own line (file_line: the header is line 1).
+    Blank lines are skipped and not counted, as DuckDB's reader does.
+
+    Spark reads each file in byte ranges (blocks) in parallel. Within a block,
+    lines keep the file's order and consecutive monotonically_increasing_id
+    values; counting the lines of each block and adding up the counts of the
+    blocks before it gives every line its number, without sorting the lines."""
     from pyspark.sql import functions as F
 
+    lines = (spark.read.text(list(paths)).where("value <> ''")
+             .withColumn("_part", F.input_file_name())
+             .withColumn("_block", F.input_file_block_start())
+             .withColumn("_row", F.monotonically_increasing_id()))
+    blocks = lines.groupBy("_part", "_block").agg(F.count("*").alias("rows"), F.min("_row").alias("first_row"))
+    uris = {Path(path).resolve().as_uri(): part for path, part in paths.items()}
+    order = {uri: index for index, uri in enumerate(uris)}
+    offsets, total, file_totals = [], 0, {}
+    for block in sorted(blocks.collect(), key=lambda block: (order.get(block["_part"], len(order)), block["_part"],
+                                                             block["_block"])):
+        in_file = file_totals.get(block["_part"], 0)
+        # A file's first block starts with its header, which is no invoice line.
+        header = 1 if in_file == 0 else 0
+        offsets.append((block["_part"], block["_block"], block["first_row"], total - header, in_file))
+        total += block["rows"] - header
+        file_totals[block["_part"]] = in_file + block["rows"]
+    offsets_frame = spark.createDataFrame(
+        offsets, "_part string, _block bigint, first_row bigint, line_offset bigint, file_offset bigint")
+    part_names = F.create_map(*[F.lit(value) for pair in uris.items() for value in pair])
+    return (lines.join(F.broadcast(offsets_frame), ["_part", "_block"])
+            .withColumn("line_number", F.col("_row") - F.col("first_row") + F.col("line_offset") + 1)
+            .withColumn("file_line", F.col("_row") - F.col("first_row") + F.col("file_offset") + 1)
+            .where("file_line > 1")
+            .withColumn("source_file", F.coalesce(part_names[F.col("_part")], F.col("_part")))
+            .select("value", "line_number", "file_line", "source_file"))
+
+
+def split_fields(text, count: int, delim: str):
+    """The fields of each line's text (a column), as Spark's CSV reader splits
+    them: a struct of _c0 to _c<count - 1> and _corrupt_record, which holds
+    the text of a line that has fewer or more fields."""
+    from pyspark.sql import functions as F
+
+    schema = ", ".join(f"_c{index} string" for index in range(count)) + ", _corrupt_record string"
+    return F.from_csv(text, schema, {"sep": delim, "quote": '"', "escape": '"', "mode": "PERMISSIVE",
+                                     "columnNameOfCorruptRecord": "_corrupt_record"})
+
+
+def text_columns(lines, columns: list[str], delim: str, encoding: str, crs_inside: bool):
+    """Every cell as text, named as the header (columns) in encoding, with the
+    line's numbers and part; CRs inside lines put back (loader.put_back_crs)."""
+    from pyspark.sql import functions as F
+
+    text = F.col("value") if encoding == "utf-8" else F.decode(F.col("value").cast("binary"), "ISO-8859-1")
+    fields = split_fields(text, len(columns), delim)
+    cells = [fields[f"_c{index}"] for index in range(len(columns))]
+    if crs_inside:
+        cells = [F.translate(cell, loader.CR_STAND_IN.decode(), "\r") for cell in cells]
+    return lines.select(*[cell.alias(column) for cell, column in zip(cells, columns, strict=True)],
+                        "line_number", "file_line", "source_file")
+
+
+def read_text(spark, parts: list[str], settings: loader.LoadSettings, file: str, stack: contextlib.ExitStack):
+    """Every cell as text (text_columns), after the checks of
+    loader.read_csv_text; returns it with the header's columns and the encoding."""
     head = loader.read_head_text(parts[0])
     delim = loader.choose_delimiter(loader.first_line(head).decode("latin-1"))
     encodings = loader.ENCODINGS if settings.encoding == "auto" else (settings.encoding,)
@@ -114,59 +202,143 @@ def read_text(spark, parts: list[str], settings: loader.LoadSettings):
         if os.path.getsize(part) == 0:
             raise loader.empty_file_error(part)
         loader.refuse_binary(part, loader.read_head(part), loader.format_of(part))
-    for encoding in encodings:
-        columns = loader.header_columns(head, delim, encoding)
-        for part in parts[1:]:
-            if loader.header_columns(loader.read_head_text(part), delim, encoding) != columns:
-                raise loader.LoadError(f"Raw file {part} does not start with the header line of {parts[0]}: every "
-                                       "part of a split file starts with the header.")
-        schema = ", ".join(f"`{column}` string" for column in columns) + ", _corrupt_record string"
-        text = (spark.read.options(header=True, sep=delim, quote='"', escape='"', encoding=encoding,
-                                   mode="PERMISSIVE", columnNameOfCorruptRecord="_corrupt_record",
-                                   multiLine=False, enforceSchema=True)
-                .schema(schema).csv(parts)
-                .withColumn("_part", F.input_file_name())
-                .withColumn("_block", F.input_file_block_start())
-                .withColumn("_row", F.monotonically_increasing_id()))
-        # Read as UTF-8, bytes that are not become U+FFFD: then the file is ISO-8859-1.
-        if encoding != encodings[-1] and text.where(
-                " or ".join(f"`{column}` like '%\ufffd%'" for column in columns)).limit(1).count() > 0:
+    for part in parts[1:]:
+        if any(loader.header_columns(loader.read_head_text(part), delim, encoding)
+               != loader.header_columns(head, delim, encoding) for encoding in encodings):
+            raise loader.LoadError(f"Raw file {part} does not start with the header line of {parts[0]}: every "
+                                   "part of a split file starts with the header.")
+    paths, crs_inside = readable_parts(parts, stack)
+    lines = numbered_lines(spark, paths)
+    encoding, invalid_line = check_lines(lines, loader.header_columns(head, delim, encodings[0]), delim,
+                                         settings.encoding, parts, file)
+    columns = loader.header_columns(head, delim, encoding)
+    text = text_columns(lines, columns, delim, encoding, crs_inside)
+    if invalid_line is not None:
+        refuse_mixed_encoding(text, columns, file, invalid_line)
+    return text, columns, encoding
+
+
+def line_name(row, file: str):
+    """A line as the messages name it: a part of a split file beside its line."""
+    return row["file_line"] if row["source_file"] == file else f"{row['file_line']} of {row['source_file']}"
+
+
+def as_duckdb_shows(line: bytes) -> str:
+    """A line as DuckDB's reject shows it (Utf8Proc::MakeValid): each byte of
+    a broken UTF-8 sequence, up to the byte that breaks it, as '?'."""
+    shown = bytearray(line)
+    i = 0
+    while i < len(line):
+        lead = line[i]
+        extra = 1 if lead & 0xE0 == 0xC0 else 2 if lead & 0xF0 == 0xE0 else 3 if lead & 0xF8 == 0xF0 else 0
+        if extra == 0 or len(line) - i < extra + 1:
+            # ASCII; a byte that starts no sequence, or one cut short by the line's end: that byte alone.
+            if lead >= 0x80:
+                shown[i] = ord("?")
+            i += 1
             continue
-        break
-    blocks = text.groupBy("_part", "_block").agg(F.count("*").alias("rows"), F.min("_row").alias("first_row"))
-    blocks = blocks.collect()
-    order = {Path(part).resolve().as_uri(): index for index, part in enumerate(parts)}
-    offsets, total, file_totals = [], 0, {}
-    for block in sorted(blocks, key=lambda block: (order.get(block["_part"], len(order)), block["_part"],
-                                                   block["_block"])):
-        in_file = file_totals.get(block["_part"], 0)
-        offsets.append((block["_part"], block["_block"], block["first_row"], total, in_file))
-        total += block["rows"]
-        file_totals[block["_part"]] = in_file + block["rows"]
-    offsets_frame = spark.createDataFrame(
-        offsets, "_part string, _block bigint, first_row bigint, line_offset bigint, file_offset bigint")
-    files = {Path(part).resolve().as_uri(): part for part in parts}
-    part_names = F.create_map(*[F.lit(value) for pair in files.items() for value in pair])
-    numbered = (text.join(F.broadcast(offsets_frame), ["_part", "_block"])
-                .withColumn("line_number", F.col("_row") - F.col("first_row") + F.col("line_offset") + 1)
-                # The file's own line: its header is line 1.
-                .withColumn("file_line", F.col("_row") - F.col("first_row") + F.col("file_offset") + 2)
-                .withColumn("source_file", F.coalesce(part_names[F.col("_part")], F.col("_part"))))
-    return numbered, columns, encoding, delim
+        end, code = i, lead & (0x3F >> extra)
+        while end < i + extra and line[end + 1] & 0xC0 == 0x80:
+            end += 1
+            code = code << 6 | line[end] & 0x3F
+        broken = end < i + extra
+        # Too long a sequence for its character (overlong), past U+10FFFF, or a UTF-16 surrogate.
+        overlong = code < (0x80, 0x800, 0x10000)[extra - 1]
+        if broken or overlong or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            end += broken  # the byte that breaks the sequence goes too
+            shown[i:end + 1] = b"?" * (end + 1 - i)
+        i = end + 1
+    return shown.decode("utf-8")
 
 
-def check_text(text, columns: list[str], encoding: str, settings: loader.LoadSettings, file: str) -> str:
-    """The checks of loader.check_columns, the reading's and loader.check_values; returns the date format."""
+def shown_text(line: bytes, encoding: str) -> str:
+    return as_duckdb_shows(line) if encoding == "utf-8" else line.decode("latin-1")
+
+
+def first_bad_lines(lines, field_count: int, delim: str, utf8: bool) -> list:
+    """The first three lines of MAX_LINE_SIZE bytes or more, not UTF-8 (if
+    utf8) or not of field_count fields: a long line first (DuckDB's loader
+    names it before any other), then in the file's order."""
+    from pyspark.sql import functions as F
+
+    size = F.octet_length("value")
+    raw = F.col("value").cast("binary")
+    return (lines.select(
+        "line_number", "file_line", "source_file", size.alias("size"),
+        (~F.is_valid_utf8("value") if utf8 else F.lit(False)).alias("not_utf8"),
+        split_fields(F.col("value"), field_count, delim)["_corrupt_record"].isNotNull().alias("split_badly"),
+        # Of a long line, the start that DuckDB's reject keeps.
+        F.when(size >= loader.MAX_LINE_SIZE, F.substring(raw, 1, 10_000)).otherwise(raw).alias("raw"))
+        .where(f"size >= {loader.MAX_LINE_SIZE} or not_utf8 or split_badly")
+        .orderBy(F.col("size") < loader.MAX_LINE_SIZE, "line_number").limit(3).collect())
+
+
+def line_problems(rows: list, encoding: str, field_count: int, delim: str, file: str) -> list[tuple]:
+    """The first three problems of the rows (first_bad_lines), each (line, what is wrong, its text), in the words
+    of the DuckDB loader's details (loader.first_rejects)."""
+    problems = []
+    for row in rows:
+        line, raw = line_name(row, file), bytes(row["raw"])
+        text = shown_text(raw, encoding)
+        if row["not_utf8"]:
+            problems.append((line, loader.NOT_UTF8, text))
+        if row["split_badly"]:
+            # Delimiters and quotes are ASCII: read as ISO-8859-1, any line splits as in UTF-8.
+            found = len(next(csv.reader([raw.decode("latin-1")], delimiter=delim, quotechar='"')))
+            problems.append((line, loader.field_count_problem(field_count, found) if found != field_count else
+                             f"Spark's CSV reader cannot split it into {field_count} fields", text))
+    return problems[:3]
+
+
+def check_lines(lines, columns: list[str], delim: str, configured: str, parts: list[str], file: str) -> tuple:
+    """The checks of loader.read_csv_text, in its order: the first line of
+    MAX_LINE_SIZE bytes or more; then the first three lines that cannot be
+    read as UTF-8 (not UTF-8, or not of the header's field count). If those
+    are only lines that are not UTF-8, the file is ISO-8859-1, unless it holds
+    C1 bytes (loader.refuse_c1_bytes), and is checked for field counts again.
+    The setting raw_encoding (configured) forces one encoding. Returns the
+    encoding and the first line that is not UTF-8 (None for a UTF-8 file)."""
+    encoding, field_count = ("utf-8" if configured in ("auto", "utf-8") else "latin-1"), len(columns)
+    bad = first_bad_lines(lines, field_count, delim, utf8=encoding == "utf-8")
+    if bad and bad[0]["size"] >= loader.MAX_LINE_SIZE:
+        head = shown_text(bytes(bad[0]["raw"]), encoding)[:loader.LONG_LINE_HEAD]
+        raise loader.long_line_error(file, line_name(bad[0], file), columns, delim, bad[0]["size"], head)
+    problems = line_problems(bad, encoding, field_count, delim, file)
+    invalid_line = None
+    if configured == "auto" and problems and all(problem == loader.NOT_UTF8 for _, problem, _ in problems):
+        invalid_line = problems[0][0]
+        if any(loader.has_c1_bytes(loader.chunks_of(part)) for part in parts):
+            raise loader.c1_bytes_error(file, invalid_line)
+        encoding = "latin-1"
+        # Fewer than three bad lines are all there are.
+        bad = [row for row in bad if row["split_badly"]] if len(bad) < 3 else first_bad_lines(
+            lines, field_count, delim, utf8=False)
+        problems = line_problems(bad, encoding, field_count, delim, file)
+    if problems:
+        raise loader.unreadable_error(file, encoding, [loader.unreadable_line(*problem) for problem in problems])
+    return encoding, invalid_line
+
+
+def refuse_mixed_encoding(text, columns: list[str], file: str, invalid_line) -> None:
+    """loader.refuse_mixed_encoding: the first line of a file read as ISO-8859-1 that holds a UTF-8 character."""
+    from pyspark.sql import functions as F
+
+    cells = [text[index] for index in range(len(columns))]
+    utf8 = (text.where(functools.reduce(operator.or_, [cell.rlike(loader.UTF8_AS_LATIN1) for cell in cells]))
+            .orderBy("line_number")
+            .select("file_line", "source_file",
+                    *[F.regexp_extract(cell, loader.UTF8_AS_LATIN1_EXCERPT, 0) for cell in cells]).first())
+    if utf8:
+        raise loader.mixed_encoding_error(file, invalid_line, line_name(utf8, file), columns, list(utf8[2:]))
+
+
+def check_text(text, columns: list[str], settings: loader.LoadSettings, file: str) -> str:
+    """The checks of loader.check_columns and loader.check_values; returns the date format."""
     from pyspark.sql import functions as F
 
     missing = [column for column in loader.COLUMNS if column not in columns]
     if missing:
         raise loader.missing_columns_error(file, missing, columns)
-    broken = text.where("_corrupt_record is not null").orderBy("line_number").limit(3).collect()
-    if broken:
-        raise loader.unreadable_error(file, encoding, "; ".join(
-            f"line {row['file_line']}: expected {len(columns)} fields "
-            f"[{loader.truncate(row['_corrupt_record'], 80)}]" for row in broken))
     first = text.where("InvoiceDate is not null").orderBy("line_number").select("file_line", "InvoiceDate").first()
     if first is None:
         raise loader.no_lines_error(file)
@@ -194,6 +366,30 @@ def check_text(text, columns: list[str], encoding: str, settings: loader.LoadSet
     return date_format
 
 
+def put_back_replaced(spark) -> None:
+    """A load killed between the renames of swap_in left the last load aside: it gets its name back."""
+    if spark.catalog.tableExists(REPLACED_TABLE) and not spark.catalog.tableExists(LINES_TABLE):
+        spark.sql(f"alter table {REPLACED_TABLE} rename to {LINES_TABLE}")
+
+
+def swap_in(spark) -> None:
+    """LOADING_TABLE replaces LINES_TABLE. The catalog has no transactions: the
+    old table is renamed aside, the new one takes its name, then the old one is
+    dropped. A failed rename puts the old table back; a killed load leaves it
+    aside, and the next load puts it back (put_back_replaced)."""
+    spark.sql(f"drop table if exists {REPLACED_TABLE}")
+    replacing = spark.catalog.tableExists(LINES_TABLE)
+    if replacing:
+        spark.sql(f"alter table {LINES_TABLE} rename to {REPLACED_TABLE}")
+    try:
+        spark.sql(f"alter table {LOADING_TABLE} rename to {LINES_TABLE}")
+    except Exception:
+        if replacing:
+            spark.sql(f"alter table {REPLACED_TABLE} rename to {LINES_TABLE}")
+        raise
+    spark.sql(f"drop table if exists {REPLACED_TABLE}")
+
+
 def load(spark, settings: loader.LoadSettings) -> str:
     if not settings.load:
         return "Raw file not loaded (var load_raw is false)."
@@ -206,32 +402,33 @@ def load(spark, settings: loader.LoadSettings) -> str:
     size = sum(os.path.getsize(part) for part in parts)
     modified = max(datetime.fromtimestamp(os.path.getmtime(part), timezone.utc) for part in parts).isoformat()
     spark.sql(f"create database if not exists {RAW_SCHEMA}")
+    put_back_replaced(spark)
     spark.sql(f"create table if not exists {RAW_SCHEMA}.{loader.LOADS_TABLE} (source_file string, "
               "file_size bigint, file_modified_at string, date_format string, encoding string, lines bigint, "
               "loaded_at timestamp) using parquet")
     last = spark.table(f"{RAW_SCHEMA}.{loader.LOADS_TABLE}").orderBy("loaded_at", ascending=False).first()
     if (last and not settings.reload and (last["source_file"], last["file_size"], last["file_modified_at"])
-            == (file, size, modified) and spark.catalog.tableExists(f"{RAW_SCHEMA}.invoice_lines")):
+            == (file, size, modified) and spark.catalog.tableExists(LINES_TABLE)):
         return f"Raw file {file} unchanged since its last load: not read again."
     if any(part.lower().endswith(".gz") for part in parts):
         print(f"{file} is gzip-compressed, which Spark cannot split: one task reads it. Decompress it (or split "
               "it into CSV parts) to read it in parallel.", file=sys.stderr)
-    text, columns, encoding, _ = read_text(spark, parts, settings)
-    date_format = check_text(text, columns, encoding, settings, file)
-    pattern = java_pattern(date_format, file)
-    typed = text.selectExpr(
-        "line_number", "InvoiceNo as invoice_no", "StockCode as stock_code", "Description as description",
-        "cast(cast(Quantity as decimal(18, 3)) as int) as quantity",
-        f"to_timestamp(InvoiceDate, '{pattern}') as invoice_date",
-        "cast(UnitPrice as decimal(18, 3)) as unit_price",
-        "cast(cast(CustomerID as decimal(18, 3)) as int) as customer_id", "Country as country", "source_file")
-    # Every check passed: written aside, then swapped in, so that a failed
-    # write leaves the previous load whole.
-    spark.sql(f"drop table if exists {RAW_SCHEMA}.invoice_lines_loading")
-    typed.write.format("parquet").saveAsTable(f"{RAW_SCHEMA}.invoice_lines_loading")
-    spark.sql(f"drop table if exists {RAW_SCHEMA}.invoice_lines")
-    spark.sql(f"alter table {RAW_SCHEMA}.invoice_lines_loading rename to {RAW_SCHEMA}.invoice_lines")
-    lines = spark.table(f"{RAW_SCHEMA}.invoice_lines").count()
+    with contextlib.ExitStack() as stack:
+        text, columns, encoding = read_text(spark, parts, settings, file, stack)
+        date_format = check_text(text, columns, settings, file)
+        pattern = java_pattern(date_format, file)
+        typed = text.selectExpr(
+            "line_number", "InvoiceNo as invoice_no", "StockCode as stock_code", "Description as description",
+            "cast(cast(Quantity as decimal(18, 3)) as int) as quantity",
+            f"to_timestamp(InvoiceDate, '{pattern}') as invoice_date",
+            "cast(UnitPrice as decimal(18, 3)) as unit_price",
+            "cast(cast(CustomerID as decimal(18, 3)) as int) as customer_id", "Country as country", "source_file")
+        # Every check passed: written aside, then swapped in, so that a failed
+        # write leaves the previous load whole.
+        spark.sql(f"drop table if exists {LOADING_TABLE}")
+        typed.write.format("parquet").saveAsTable(LOADING_TABLE)
+    swap_in(spark)
+    lines = spark.table(LINES_TABLE).count()
     spark.createDataFrame([(file, size, modified, date_format, encoding, lines)],
                           "source_file string, file_size bigint, file_modified_at string, date_format string, "
                           "encoding string, lines bigint").selectExpr(
