@@ -336,11 +336,10 @@ def bootstrap_ari(choice: pd.Series, data: np.ndarray, reference: np.ndarray, re
     (the sample in the chosen space) and the labels of the same model fitted
     on each bootstrap resample of these rows."""
     generator = np.random.default_rng(random_state)
-    scores = []
-    for _ in range(resamples):
-        draw = generator.choice(len(data), size=len(data), replace=True)
-        scores.append(adjusted_rand_score(reference, label_everyone(choice, data, draw, random_state)))
-    return scores
+    draws = [generator.choice(len(data), size=len(data), replace=True) for _ in range(resamples)]
+    # Two processes: each fit holds one core (threadpool_limits above).
+    labellings = Parallel(n_jobs=2)(delayed(label_everyone)(choice, data, draw, random_state) for draw in draws)
+    return [adjusted_rand_score(reference, labels) for labels in labellings]
 
 
 def is_eligible(net_revenue: np.ndarray, gross_revenue: np.ndarray, max_return_share: float) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from insiders.clustering import (
     bootstrap_ari,
     feature_matrix,
@@ -103,13 +104,15 @@ def model(dbt, session):
     )
     feature_space = read_frame(dbt.ref("customer_feature_space").order("customer_id"))
     revenue = customers["net_revenue"].to_numpy(dtype=float)
-    insider_sets = [
-        set(customers["customer_id"][select_insiders(feature_space.drop(columns="customer_id"), revenue, choice,
-                                                     max_share, state, sample_size)
-                                     & is_eligible(revenue, customers["gross_revenue"].to_numpy(dtype=float),
-                                                   max_return_share)])
-        for state in dbt.config.get("validation_random_states")
-    ]
+    # One random state per process, two at a time.
+    states = dbt.config.get("validation_random_states")
+    selections = Parallel(n_jobs=2)(
+        delayed(select_insiders)(feature_space.drop(columns="customer_id"), revenue, choice, max_share, state,
+                                 sample_size)
+        for state in states
+    )
+    eligible = is_eligible(revenue, customers["gross_revenue"].to_numpy(dtype=float), max_return_share)
+    insider_sets = [set(customers["customer_id"][selected & eligible]) for selected in selections]
     sample = sample_rows(len(feature_space), sample_size, random_state)
     sampled = feature_space.iloc[sample]
     in_space = sample_embeddings(feature_space, sample, read_frame(dbt.ref("customer_embeddings"))).get(
