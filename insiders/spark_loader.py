@@ -14,9 +14,11 @@ itself, so that the checks of the reading see the line's bytes: UTF-8, else
 ISO-8859-1 as DuckDB decides (C1 bytes and mixed encodings refused), the
 maximum line size, the field count (in the words of DuckDB's rejects). A file
 of LF, CRLF or CR lines is read as it is; one that mixes them, or holds a CR
-inside a line, from the DuckDB loader's copy with LF line ends. A line break
-inside a quoted value, which DuckDB reads, ends the line here: such a file is
-refused. A folder or glob of CSV parts (each starting with the header) is one
+inside a line, from the DuckDB loader's copy with LF line ends. A file with a
+line break inside a quoted value (a line of an odd number of quotes), which
+DuckDB reads, is read again by Spark's CSV reader whole (multiLine), one task
+per file, a record one line as on DuckDB; a quote never closed is refused in
+DuckDB's words. A folder or glob of CSV parts (each starting with the header) is one
 file in name order. A gzip file cannot be split and is read by one task. An
 .xlsx is refused. The new lines replace the last load by renames (swap_in).
 """
@@ -26,6 +28,7 @@ import contextlib
 import csv
 import functools
 import glob
+import io
 import operator
 import os
 import sys
@@ -128,11 +131,12 @@ def readable_parts(parts: list[str], stack: contextlib.ExitStack) -> tuple[dict[
     return paths, crs_inside
 
 
-def numbered_lines(spark, paths: dict[str, str]):
-    """The lines of the files (their bytes, without the line end) but the
-    header, each with its part (source_file), its line over all parts
+def numbered_lines(spark, paths: dict[str, str], rows=None):
+    """The lines of the files (their bytes, without the line end, as value)
+    but the header, each with its part (source_file), its line over all parts
     (line_number) and its part's own line (file_line: the header is line 1).
-    Blank lines are skipped and not counted, as DuckDB's reader does.
+    Blank lines are skipped and not counted, as DuckDB's rows are. rows: other
+    rows of the files to number so (the records of Spark's CSV reader).
 
     Spark reads each file in byte ranges (blocks) in parallel. Within a block,
     lines keep the file's order and consecutive monotonically_increasing_id
@@ -140,8 +144,8 @@ def numbered_lines(spark, paths: dict[str, str]):
     blocks before it gives every line its number, without sorting the lines."""
     from pyspark.sql import functions as F
 
-    lines = (spark.read.text(list(paths)).where("value <> ''")
-             .withColumn("_part", F.input_file_name())
+    rows = spark.read.text(list(paths)).where("value <> ''") if rows is None else rows
+    lines = (rows.withColumn("_part", F.input_file_name())
              .withColumn("_block", F.input_file_block_start())
              .withColumn("_row", F.monotonically_increasing_id()))
     blocks = lines.groupBy("_part", "_block").agg(F.count("*").alias("rows"), F.min("_row").alias("first_row"))
@@ -164,7 +168,7 @@ def numbered_lines(spark, paths: dict[str, str]):
             .withColumn("file_line", F.col("_row") - F.col("first_row") + F.col("file_offset") + 1)
             .where("file_line > 1")
             .withColumn("source_file", F.coalesce(part_names[F.col("_part")], F.col("_part")))
-            .select("value", "line_number", "file_line", "source_file"))
+            .select(*rows.columns, "line_number", "file_line", "source_file"))
 
 
 def split_fields(text, count: int, delim: str):
@@ -209,8 +213,11 @@ def read_text(spark, parts: list[str], settings: loader.LoadSettings, file: str,
                                    "part of a split file starts with the header.")
     paths, crs_inside = readable_parts(parts, stack)
     lines = numbered_lines(spark, paths)
-    encoding, invalid_line = check_lines(lines, loader.header_columns(head, delim, encodings[0]), delim,
-                                         settings.encoding, parts, file)
+    try:
+        encoding, invalid_line = check_lines(lines, loader.header_columns(head, delim, encodings[0]), delim,
+                                             settings.encoding, paths, file)
+    except QuoteAcrossLines:
+        return read_records(spark, paths, lines, head, delim, settings.encoding, file, crs_inside)
     columns = loader.header_columns(head, delim, encoding)
     text = text_columns(lines, columns, delim, encoding, crs_inside)
     if invalid_line is not None:
@@ -218,9 +225,93 @@ def read_text(spark, parts: list[str], settings: loader.LoadSettings, file: str,
     return text, columns, encoding
 
 
+def read_records(spark, paths: dict[str, str], lines, head: bytes, delim: str, configured: str, file: str,
+                 crs_inside: bool):
+    """read_text of a file with a quoted value across lines (QuoteAcrossLines):
+    Spark's CSV reader reads its records whole (multiLine), a file by one task,
+    and numbered_lines numbers them, a record one line as on DuckDB. Checked as
+    DuckDB checks such a file: a quote never closed, a record of another field
+    count; ISO-8859-1 when a line is not UTF-8 (raw_encoding auto), with the
+    checks of that encoding."""
+    from pyspark.sql import functions as F
+
+    print(f"{file} holds a quoted value that goes on in the next line (a line with an odd number of quotes), "
+          "which Spark reads only from the file's start: one task reads each file.", file=sys.stderr)
+    not_utf8 = (lines.where(~F.is_valid_utf8("value")).orderBy("line_number").first()
+                if configured == "auto" else None)
+    encoding = "latin-1" if configured == "latin-1" or not_utf8 else "utf-8"
+    columns = loader.header_columns(head, delim, encoding)
+    schema = ", ".join(f"_c{index} string" for index in range(len(columns))) + ", _corrupt_record string"
+    records = numbered_lines(spark, paths, spark.read.csv(
+        list(paths), schema=schema, sep=delim, quote='"', escape='"', multiLine=True, mode="PERMISSIVE",
+        columnNameOfCorruptRecord="_corrupt_record", encoding="UTF-8" if encoding == "utf-8" else "ISO-8859-1"))
+    blanks = blank_lines(spark, paths)
+    refuse_unclosed_quote(lines, records, file, encoding, blanks)
+    bad = records.where("_corrupt_record is not null").orderBy("line_number").limit(3).collect()
+    if bad:
+        raise loader.unreadable_error(file, encoding, [loader.unreadable_line(
+            reading_line(row, file, blanks), loader.field_count_problem(len(columns), len(next(csv.reader(
+                io.StringIO(row["_corrupt_record"]), delimiter=delim, quotechar='"')))), row["_corrupt_record"])
+            for row in bad])
+    cells = [F.col(f"_c{index}") for index in range(len(columns))]
+    if crs_inside:
+        cells = [F.translate(cell, loader.CR_STAND_IN.decode(), "\r") for cell in cells]
+    text = records.select(*[cell.alias(column) for cell, column in zip(cells, columns, strict=True)],
+                          "line_number", "file_line", "source_file")
+    if not_utf8:
+        invalid_line = reading_line(not_utf8, file, blanks)
+        if any(loader.has_c1_bytes(loader.chunks_of(part)) for part in paths.values()):
+            raise loader.c1_bytes_error(file, invalid_line)
+        refuse_mixed_encoding(text, columns, file, invalid_line)
+    return text, columns, encoding
+
+
+def refuse_unclosed_quote(lines, records, file: str, encoding: str, blanks: dict[str, list[int]]) -> None:
+    """DuckDB's error for a quote never closed. Lines of an odd number of
+    quotes pair up, one opening a value across lines and the next closing it:
+    an odd count of them leaves the last one open, and its value runs to the
+    end of its file, in the last record (whose text DuckDB's reject shows).
+    DuckDB names it by the records and the blank lines before it."""
+    from pyspark.sql import functions as F
+
+    odd = lines.where(odd_quotes()).agg(F.count("*").alias("count"), F.max_by(
+        F.struct("file_line", "source_file"), "line_number").alias("last")).first()
+    if odd["count"] % 2 == 0:
+        return
+    part = odd["last"]["source_file"]
+    last = records.where(F.col("source_file") == part).orderBy(F.desc("line_number")).first()
+    opened = with_blank_lines(odd["last"], blanks)
+    line = last["file_line"] + sum(blank < opened for blank in blanks.get(part, []))
+    raise loader.unreadable_error(file, encoding, [loader.unreadable_line(
+        line_name({"file_line": line, "source_file": part}, file), loader.UNCLOSED_QUOTE, last["_corrupt_record"])])
+
+
 def line_name(row, file: str):
     """A line as the messages name it: a part of a split file beside its line."""
     return row["file_line"] if row["source_file"] == file else f"{row['file_line']} of {row['source_file']}"
+
+
+def blank_lines(spark, paths: dict[str, str]) -> dict[str, list[int]]:
+    """Per part, its blank lines (the header is line 1), in order."""
+    blanks: dict[str, list[int]] = {}
+    for row in (numbered_lines(spark, paths, spark.read.text(list(paths))).where("value = ''")
+                .orderBy("line_number").select("source_file", "file_line").collect()):
+        blanks.setdefault(row["source_file"], []).append(row["file_line"])
+    return blanks
+
+
+def with_blank_lines(row, blanks: dict[str, list[int]]) -> int:
+    """A line's file_line (a row's place, as the errors of values name it)
+    counting the blank lines before it, as DuckDB's rejects do."""
+    line = row["file_line"]
+    for blank in blanks.get(row["source_file"], []):
+        line += blank <= line
+    return line
+
+
+def reading_line(row, file: str, blanks: dict[str, list[int]]):
+    """A line as an error of the reading names it (line_name, with_blank_lines)."""
+    return line_name({"file_line": with_blank_lines(row, blanks), "source_file": row["source_file"]}, file)
 
 
 def as_duckdb_shows(line: bytes) -> str:
@@ -257,8 +348,10 @@ def shown_text(line: bytes, encoding: str) -> str:
 
 def first_bad_lines(lines, field_count: int, delim: str, utf8: bool) -> list:
     """The first three lines of MAX_LINE_SIZE bytes or more, not UTF-8 (if
-    utf8) or not of field_count fields: a long line first (DuckDB's loader
-    names it before any other), then in the file's order."""
+    utf8), not of field_count fields or with an odd number of quotes
+    (unbalanced: a quoted value goes on in the next line, or is never
+    closed): a long line first (DuckDB's loader names it before any other),
+    then in the file's order."""
     from pyspark.sql import functions as F
 
     size = F.octet_length("value")
@@ -267,18 +360,27 @@ def first_bad_lines(lines, field_count: int, delim: str, utf8: bool) -> list:
         "line_number", "file_line", "source_file", size.alias("size"),
         (~F.is_valid_utf8("value") if utf8 else F.lit(False)).alias("not_utf8"),
         split_fields(F.col("value"), field_count, delim)["_corrupt_record"].isNotNull().alias("split_badly"),
+        odd_quotes().alias("unbalanced"),
         # Of a long line, the start that DuckDB's reject keeps.
         F.when(size >= loader.MAX_LINE_SIZE, F.substring(raw, 1, 10_000)).otherwise(raw).alias("raw"))
-        .where(f"size >= {loader.MAX_LINE_SIZE} or not_utf8 or split_badly")
+        .where(f"size >= {loader.MAX_LINE_SIZE} or not_utf8 or split_badly or unbalanced")
         .orderBy(F.col("size") < loader.MAX_LINE_SIZE, "line_number").limit(3).collect())
 
 
-def line_problems(rows: list, encoding: str, field_count: int, delim: str, file: str) -> list[tuple]:
+def odd_quotes():
+    """Whether a line (value) holds an odd number of quotes."""
+    from pyspark.sql import functions as F
+
+    return (F.size(F.split("value", '"', -1)) - 1) % 2 == 1
+
+
+def line_problems(rows: list, encoding: str, field_count: int, delim: str, file: str,
+                  blanks: dict[str, list[int]]) -> list[tuple]:
     """The first three problems of the rows (first_bad_lines), each (line, what is wrong, its text), in the words
     of the DuckDB loader's details (loader.first_rejects)."""
     problems = []
     for row in rows:
-        line, raw = line_name(row, file), bytes(row["raw"])
+        line, raw = reading_line(row, file, blanks), bytes(row["raw"])
         text = shown_text(raw, encoding)
         if row["not_utf8"]:
             problems.append((line, loader.NOT_UTF8, text))
@@ -290,30 +392,41 @@ def line_problems(rows: list, encoding: str, field_count: int, delim: str, file:
     return problems[:3]
 
 
-def check_lines(lines, columns: list[str], delim: str, configured: str, parts: list[str], file: str) -> tuple:
+class QuoteAcrossLines(Exception):
+    """A line with an odd number of quotes: the file is for read_records to read."""
+
+
+def check_lines(lines, columns: list[str], delim: str, configured: str, paths: dict[str, str], file: str) -> tuple:
     """The checks of loader.read_csv_text, in its order: the first line of
     MAX_LINE_SIZE bytes or more; then the first three lines that cannot be
     read as UTF-8 (not UTF-8, or not of the header's field count). If those
     are only lines that are not UTF-8, the file is ISO-8859-1, unless it holds
     C1 bytes (loader.refuse_c1_bytes), and is checked for field counts again.
     The setting raw_encoding (configured) forces one encoding. Returns the
-    encoding and the first line that is not UTF-8 (None for a UTF-8 file)."""
+    encoding and the first line that is not UTF-8 (None for a UTF-8 file).
+    Raises QuoteAcrossLines where a line among those has an odd number of quotes."""
     encoding, field_count = ("utf-8" if configured in ("auto", "utf-8") else "latin-1"), len(columns)
     bad = first_bad_lines(lines, field_count, delim, utf8=encoding == "utf-8")
+    # Blank lines are counted only for a bad file's messages, which a second reading of its lines finds.
+    blanks = blank_lines(lines.sparkSession, paths) if bad else {}
     if bad and bad[0]["size"] >= loader.MAX_LINE_SIZE:
         head = shown_text(bytes(bad[0]["raw"]), encoding)[:loader.LONG_LINE_HEAD]
-        raise loader.long_line_error(file, line_name(bad[0], file), columns, delim, bad[0]["size"], head)
-    problems = line_problems(bad, encoding, field_count, delim, file)
+        raise loader.long_line_error(file, reading_line(bad[0], file, blanks), columns, delim, bad[0]["size"], head)
+    if any(row["unbalanced"] for row in bad):
+        raise QuoteAcrossLines()
+    problems = line_problems(bad, encoding, field_count, delim, file, blanks)
     invalid_line = None
     if configured == "auto" and problems and all(problem == loader.NOT_UTF8 for _, problem, _ in problems):
         invalid_line = problems[0][0]
-        if any(loader.has_c1_bytes(loader.chunks_of(part)) for part in parts):
+        if any(loader.has_c1_bytes(loader.chunks_of(part)) for part in paths.values()):
             raise loader.c1_bytes_error(file, invalid_line)
         encoding = "latin-1"
         # Fewer than three bad lines are all there are.
-        bad = [row for row in bad if row["split_badly"]] if len(bad) < 3 else first_bad_lines(
+        bad = [row for row in bad if row["split_badly"] or row["unbalanced"]] if len(bad) < 3 else first_bad_lines(
             lines, field_count, delim, utf8=False)
-        problems = line_problems(bad, encoding, field_count, delim, file)
+        if any(row["unbalanced"] for row in bad):
+            raise QuoteAcrossLines()
+        problems = line_problems(bad, encoding, field_count, delim, file, blanks)
     if problems:
         raise loader.unreadable_error(file, encoding, [loader.unreadable_line(*problem) for problem in problems])
     return encoding, invalid_line

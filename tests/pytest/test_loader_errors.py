@@ -91,6 +91,18 @@ def test_line_over_the_maximum_line_size_names_line_and_column(build_fails, tmp_
     assert "sniffing" not in output and "Invalid Input Error" not in output
 
 
+def test_line_of_non_ascii_text_over_the_maximum_line_size_names_line_and_column(build_fails, tmp_path):
+    # DuckDB keeps a long line's first 10000 bytes, here cut inside an é: it failed with "Invalid
+    # unicode (byte sequence mismatch) detected in segment statistics update", which names no line.
+    huge = "536366,22633," + "é" * 1_100_000 + ",6,2010-12-01 08:28:00,1.85,17850.0,United Kingdom\n"
+    raw = write(tmp_path, "huge_accents.csv", HEADER + GOOD_LINES + huge + GOOD_LINES)
+    output = build_fails(raw)
+    assert f"Raw file {raw}, line 6, column Description: the line is 2200063 bytes long, more than the " \
+           "maximum line size of 2000000 bytes that the CSV reader accepts; column Description alone holds " \
+           "more than " in output
+    assert "segment statistics" not in output
+
+
 def test_quote_never_closed_names_line_and_column(build_fails, tmp_path):
     # An opening quote without its closing one makes one value of the lines after it
     # (up to the next quote): here 2.5 MB, more than the maximum line size.

@@ -71,6 +71,13 @@ BAD_FILES = {
                                {"raw_encoding": "utf-8"}),
     "long_line.csv": (HEADER + GOOD_LINES + LINE.replace("HAND WARMER UNION JACK", "X" * 3_000_000) + GOOD_LINES, {}),
     "extra_field.csv": (HEADER + GOOD_LINES + LINE.replace("\n", ",oops\n") + GOOD_LINES, {}),
+    # DuckDB names a line it cannot read counting blank lines, a bad value's line not.
+    "blank_then_extra_field.csv": (HEADER + GOOD_LINES + "\n" + LINE.replace("\n", ",oops\n") + GOOD_LINES, {}),
+    # A quote never closed (after a quoted line break, which counts as one line).
+    "unclosed_quote.csv": (HEADER + GOOD_LINES.replace("WHITE METAL LANTERN", '"WHITE METAL\nLANTERN"') + "\n"
+                           + LINE.replace("HAND WARMER", '"HAND WARMER') + GOOD_LINES, {}),
+    # A long line whose first 10000 bytes end inside a UTF-8 character (once a DuckDB error).
+    "long_non_ascii_line.csv": (HEADER + GOOD_LINES + LINE.replace("HAND WARMER UNION JACK", "é" * 1_100_000), {}),
     "missing_field.csv": (HEADER + GOOD_LINES + LINE.rsplit(",", 1)[0] + "\n" + GOOD_LINES, {}),
     # Three lines that are not UTF-8 first: read as ISO-8859-1, where lines 6 and 7 have 7 and 6 fields.
     "latin1_missing_fields.csv": ((HEADER + LATIN1_LINES + LINE.rsplit(",", 1)[0] + "\n"
@@ -82,6 +89,8 @@ GOOD_FILES = {
     "mixed_lf_crlf.csv": (HEADER + GOOD_LINES + GOOD_LINES.replace("\n", "\r\n"), {}),
     "cr_in_quoted_field.csv": (HEADER + GOOD_LINES.replace("WHITE METAL LANTERN", '"WHITE METAL\rLANTERN"'), {}),
     "cr_only.csv": ((HEADER + GOOD_LINES).replace("\n", "\r"), {}),
+    "quoted_line_break.csv": (HEADER + GOOD_LINES.replace("WHITE METAL LANTERN", '"WHITE METAL\nLANTERN"')
+                              + LINE, {}),
     "latin1.csv": ((HEADER + LATIN1_LINES).encode("latin-1"), {}),
 }
 
@@ -125,7 +134,7 @@ def test_spark_refuses_a_bad_file_as_duckdb_does(loads, name):
 
 
 @pytest.mark.parametrize("name, lines", [("crlf.csv", 4), ("mixed_lf_crlf.csv", 8), ("cr_in_quoted_field.csv", 4),
-                                         ("cr_only.csv", 4), ("latin1.csv", 4)])
+                                         ("cr_only.csv", 4), ("latin1.csv", 4), ("quoted_line_break.csv", 5)])
 def test_spark_loads_a_good_file_as_duckdb_does(loads, name, lines):
     spark, duck, folder = loads
     file = str(folder / name)
@@ -139,6 +148,8 @@ def test_the_values_of_good_files_survive(loads):
     spark, _, folder = loads
     descriptions = {name: [row[3] for row in spark[str(folder / name)]["rows"]] for name in GOOD_FILES}
     assert descriptions["cr_in_quoted_field.csv"][1] == "WHITE METAL\rLANTERN"
+    assert descriptions["quoted_line_break.csv"][1:] == ["WHITE METAL\nLANTERN", "Discount", None,
+                                                         "HAND WARMER UNION JACK"]
     assert descriptions["latin1.csv"][:3] == ["WHITE HANGING HEART É T-LIGHT HOLDER", "WHITE METAL LANTERN café",
                                               "Discount à"]
     assert {row[-1] for name in GOOD_FILES for row in spark[str(folder / name)]["rows"]} == {"United Kingdom"}
