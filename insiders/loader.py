@@ -46,10 +46,11 @@ GZIP_SIGNATURE = b"\x1f\x8b"
 # would end the line there) and is put back after reading.
 CR_STAND_IN = b"\x1e"
 CR_LF = "\r\n"
-# DuckDB's reject of a long line keeps its first 10000 bytes, in a CRLF file
-# the LF that ended the line before among them: the error looks at the line's
-# first 9999, which every reject holds.
-LONG_LINE_HEAD = 9_999
+# DuckDB's reject of a long line keeps its first REJECT_BYTES bytes, in a CRLF
+# file the LF that ended the line before among them: the error looks at the
+# line's first LONG_LINE_HEAD, which every reject holds.
+REJECT_BYTES = 10_000
+LONG_LINE_HEAD = REJECT_BYTES - 1
 # A UTF-8 character read as ISO-8859-1 (é as Ã©): a lead byte, then a
 # continuation byte. Written alike for RE2 (DuckDB) and Java (Spark); the
 # excerpt adds 30 characters before it and 10 after.
@@ -480,7 +481,7 @@ def refuse_long_line(con: DuckDBPyConnection, file: str, columns: list[str], del
 
 def line_sizes(path: str, line_end: bytes) -> Iterator[tuple[int, int, bytes]]:
     """Each line of the file (its lines ending in line_end): its number, its
-    size in bytes and its first 10000 bytes (what DuckDB's reject keeps)."""
+    size in bytes and its first REJECT_BYTES bytes (what DuckDB's reject keeps)."""
     line, size, start = 1, 0, b""
     for chunk in chunks_of(path):
         for index, piece in enumerate(chunk.split(line_end)):
@@ -488,7 +489,7 @@ def line_sizes(path: str, line_end: bytes) -> Iterator[tuple[int, int, bytes]]:
                 yield line, size, start
                 line, size, start = line + 1, 0, b""
             size += len(piece)
-            start += piece[:10_000 - len(start)]
+            start += piece[:REJECT_BYTES - len(start)]
     yield line, size, start
 
 

@@ -177,23 +177,44 @@ def split_fields(text, count: int, delim: str):
     the text of a line that has fewer or more fields."""
     from pyspark.sql import functions as F
 
-    schema = ", ".join(f"_c{index} string" for index in range(count)) + ", _corrupt_record string"
-    return F.from_csv(text, schema, {"sep": delim, "quote": '"', "escape": '"', "mode": "PERMISSIVE",
+    return F.from_csv(text, fields_schema(count), {"sep": delim, "quote": '"', "escape": '"', "mode": "PERMISSIVE",
                                      "columnNameOfCorruptRecord": "_corrupt_record"})
 
 
+def fields_schema(count: int) -> str:
+    """The schema that Spark's CSV reader splits a line of count fields into."""
+    return ", ".join(f"_c{index} string" for index in range(count)) + ", _corrupt_record string"
+
+
+def fields_in(text: str, delim: str) -> int:
+    """How many fields a line (or a record across lines) holds, split as a CSV reader splits it."""
+    return len(next(csv.reader(io.StringIO(text), delimiter=delim, quotechar='"')))
+
+
+def named_cells(rows, cells: list, columns: list[str], crs_inside: bool):
+    """The cells named as the header (columns), with the line's numbers and
+    part; CRs inside lines put back (loader.put_back_crs)."""
+    from pyspark.sql import functions as F
+
+    if crs_inside:
+        cells = [F.translate(cell, loader.CR_STAND_IN.decode(), "\r") for cell in cells]
+    return rows.select(*[cell.alias(column) for cell, column in zip(cells, columns, strict=True)],
+                       "line_number", "file_line", "source_file")
+
+
+def refuse_c1_bytes(paths: dict[str, str], file: str, invalid_line) -> None:
+    """loader.refuse_c1_bytes over every part."""
+    if any(loader.has_c1_bytes(loader.chunks_of(part)) for part in paths.values()):
+        raise loader.c1_bytes_error(file, invalid_line)
+
+
 def text_columns(lines, columns: list[str], delim: str, encoding: str, crs_inside: bool):
-    """Every cell as text, named as the header (columns) in encoding, with the
-    line's numbers and part; CRs inside lines put back (loader.put_back_crs)."""
+    """Every cell as text in encoding (named_cells)."""
     from pyspark.sql import functions as F
 
     text = F.col("value") if encoding == "utf-8" else F.decode(F.col("value").cast("binary"), "ISO-8859-1")
     fields = split_fields(text, len(columns), delim)
-    cells = [fields[f"_c{index}"] for index in range(len(columns))]
-    if crs_inside:
-        cells = [F.translate(cell, loader.CR_STAND_IN.decode(), "\r") for cell in cells]
-    return lines.select(*[cell.alias(column) for cell, column in zip(cells, columns, strict=True)],
-                        "line_number", "file_line", "source_file")
+    return named_cells(lines, [fields[f"_c{index}"] for index in range(len(columns))], columns, crs_inside)
 
 
 def read_text(spark, parts: list[str], settings: loader.LoadSettings, file: str, stack: contextlib.ExitStack):
@@ -241,27 +262,21 @@ def read_records(spark, paths: dict[str, str], lines, head: bytes, delim: str, c
                 if configured == "auto" else None)
     encoding = "latin-1" if configured == "latin-1" or not_utf8 else "utf-8"
     columns = loader.header_columns(head, delim, encoding)
-    schema = ", ".join(f"_c{index} string" for index in range(len(columns))) + ", _corrupt_record string"
     records = numbered_lines(spark, paths, spark.read.csv(
-        list(paths), schema=schema, sep=delim, quote='"', escape='"', multiLine=True, mode="PERMISSIVE",
+        list(paths), schema=fields_schema(len(columns)), sep=delim, quote='"', escape='"', multiLine=True, mode="PERMISSIVE",
         columnNameOfCorruptRecord="_corrupt_record", encoding="UTF-8" if encoding == "utf-8" else "ISO-8859-1"))
     blanks = blank_lines(spark, paths)
     refuse_unclosed_quote(lines, records, file, encoding, blanks)
     bad = records.where("_corrupt_record is not null").orderBy("line_number").limit(3).collect()
     if bad:
         raise loader.unreadable_error(file, encoding, [loader.unreadable_line(
-            reading_line(row, file, blanks), loader.field_count_problem(len(columns), len(next(csv.reader(
-                io.StringIO(row["_corrupt_record"]), delimiter=delim, quotechar='"')))), row["_corrupt_record"])
-            for row in bad])
-    cells = [F.col(f"_c{index}") for index in range(len(columns))]
-    if crs_inside:
-        cells = [F.translate(cell, loader.CR_STAND_IN.decode(), "\r") for cell in cells]
-    text = records.select(*[cell.alias(column) for cell, column in zip(cells, columns, strict=True)],
-                          "line_number", "file_line", "source_file")
+            reading_line(row, file, blanks),
+            loader.field_count_problem(len(columns), fields_in(row["_corrupt_record"], delim)),
+            row["_corrupt_record"]) for row in bad])
+    text = named_cells(records, [F.col(f"_c{index}") for index in range(len(columns))], columns, crs_inside)
     if not_utf8:
         invalid_line = reading_line(not_utf8, file, blanks)
-        if any(loader.has_c1_bytes(loader.chunks_of(part)) for part in paths.values()):
-            raise loader.c1_bytes_error(file, invalid_line)
+        refuse_c1_bytes(paths, file, invalid_line)
         refuse_mixed_encoding(text, columns, file, invalid_line)
     return text, columns, encoding
 
@@ -362,7 +377,7 @@ def first_bad_lines(lines, field_count: int, delim: str, utf8: bool) -> list:
         split_fields(F.col("value"), field_count, delim)["_corrupt_record"].isNotNull().alias("split_badly"),
         odd_quotes().alias("unbalanced"),
         # Of a long line, the start that DuckDB's reject keeps.
-        F.when(size >= loader.MAX_LINE_SIZE, F.substring(raw, 1, 10_000)).otherwise(raw).alias("raw"))
+        F.when(size >= loader.MAX_LINE_SIZE, F.substring(raw, 1, loader.REJECT_BYTES)).otherwise(raw).alias("raw"))
         .where(f"size >= {loader.MAX_LINE_SIZE} or not_utf8 or split_badly or unbalanced")
         .orderBy(F.col("size") < loader.MAX_LINE_SIZE, "line_number").limit(3).collect())
 
@@ -386,7 +401,7 @@ def line_problems(rows: list, encoding: str, field_count: int, delim: str, file:
             problems.append((line, loader.NOT_UTF8, text))
         if row["split_badly"]:
             # Delimiters and quotes are ASCII: read as ISO-8859-1, any line splits as in UTF-8.
-            found = len(next(csv.reader([raw.decode("latin-1")], delimiter=delim, quotechar='"')))
+            found = fields_in(raw.decode("latin-1"), delim)
             problems.append((line, loader.field_count_problem(field_count, found) if found != field_count else
                              f"Spark's CSV reader cannot split it into {field_count} fields", text))
     return problems[:3]
@@ -418,8 +433,7 @@ def check_lines(lines, columns: list[str], delim: str, configured: str, paths: d
     invalid_line = None
     if configured == "auto" and problems and all(problem == loader.NOT_UTF8 for _, problem, _ in problems):
         invalid_line = problems[0][0]
-        if any(loader.has_c1_bytes(loader.chunks_of(part)) for part in paths.values()):
-            raise loader.c1_bytes_error(file, invalid_line)
+        refuse_c1_bytes(paths, file, invalid_line)
         encoding = "latin-1"
         # Fewer than three bad lines are all there are.
         bad = [row for row in bad if row["split_badly"] or row["unbalanced"]] if len(bad) < 3 else first_bad_lines(
@@ -463,7 +477,7 @@ def check_text(text, columns: list[str], settings: loader.LoadSettings, file: st
     problems = loader.value_problems(date_format)
     for (column, _), condition in zip(problems, value_conditions(pattern), strict=True):
         aggregates += [F.expr(f"count_if({condition})"),
-                       F.expr(f"min_by(named_struct('line', file_line, 'file', source_file, 'value', "
+                       F.expr(f"min_by(named_struct('file_line', file_line, 'source_file', source_file, 'value', "
                               f"coalesce(`{column}`, '')), line_number) filter (where {condition})")]
     found = text.agg(*aggregates).first()
     bad = []
@@ -472,9 +486,7 @@ def check_text(text, columns: list[str], settings: loader.LoadSettings, file: st
         if where is None:
             bad.append((column, problem, count, None, None))
             continue
-        # A part of a split file is named beside its line.
-        line = where["line"] if where["file"] == file else f"{where['line']} of {where['file']}"
-        bad.append((column, problem, count, line, where["value"]))
+        bad.append((column, problem, count, line_name(where, file), where["value"]))
     loader.refuse_bad_values(file, found[0], found[1], bad)
     return date_format
 
