@@ -132,13 +132,24 @@ def test_baselines_have_the_asked_sizes():
 
 
 @pytest.mark.parametrize("with_noise", [False, True])
-def test_silhouette_equals_scikit_learn(blobs, with_noise):
+# Both products: few clusters (dense one-hot columns) and many (a sparse product).
+@pytest.mark.parametrize("clusters", [5, clustering.SPARSE_ABOVE_CLUSTERS + 10])
+def test_silhouette_equals_scikit_learn(blobs, with_noise, clusters):
     data, _ = blobs
-    labels = clustering.cluster_labels("kmeans", data, 5, random_state=0)
-    labels[:3] = 5  # A cluster of three, and a singleton below.
-    labels[3] = 6
+    labels = clustering.cluster_labels("kmeans", data, clusters, random_state=0)
+    labels[:3] = clusters  # A cluster of three, and a singleton below.
+    labels[3] = clusters + 1
     if with_noise:
         labels[10:20] = -1
     kept = labels != -1
     expected = silhouette_score(data[kept], labels[kept])
     assert clustering.silhouettes(pairwise_distances(data), [labels]) == pytest.approx([expected], abs=1e-12)
+
+
+def test_silhouettes_keep_the_order_of_the_labellings(blobs):
+    # Labellings with few and many clusters, mixed: each score comes back in its place.
+    data, _ = blobs
+    labellings = [clustering.cluster_labels("kmeans", data, k, random_state=0)
+                  for k in (3, clustering.SPARSE_ABOVE_CLUSTERS + 5, 2, clustering.SPARSE_ABOVE_CLUSTERS + 1)]
+    expected = [silhouette_score(data, labels) for labels in labellings]
+    assert clustering.silhouettes(pairwise_distances(data), labellings) == pytest.approx(expected, abs=1e-12)
