@@ -168,18 +168,13 @@ def silhouettes(distances: np.ndarray, labellings: list[np.ndarray]) -> list[flo
     times faster than scikit-learn's row-by-row reduction), and a sparse one
     for each labelling with many (DBSCAN finds hundreds in an embedding)."""
     one_hots = [one_hot_clusters(labels) for labels in labellings]
-    sums = [None] * len(one_hots)
-    few = [i for i, one_hot in enumerate(one_hots) if one_hot.shape[1] <= SPARSE_ABOVE_CLUSTERS]
-    if few:
-        all_sums = distances @ np.hstack([one_hots[i].toarray() for i in few])
-        ends = np.cumsum([one_hots[i].shape[1] for i in few])
-        for i, part in zip(few, np.hsplit(all_sums, ends[:-1]), strict=True):
-            sums[i] = part
-    for i in set(range(len(one_hots))) - set(few):
-        # distances is symmetric (to rounding): its rows are read, not its columns.
-        sums[i] = (one_hots[i].T @ distances).T
-    return [cluster_silhouette(np.asarray(cluster_sums), one_hot)
-            for cluster_sums, one_hot in zip(sums, one_hots, strict=True)]
+    few = [one_hot for one_hot in one_hots if one_hot.shape[1] <= SPARSE_ABOVE_CLUSTERS]
+    dense_sums = iter(np.hsplit(distances @ np.hstack([one_hot.toarray() for one_hot in few]),
+                                np.cumsum([one_hot.shape[1] for one_hot in few])[:-1]) if few else [])
+    # distances is symmetric (to rounding): a sparse product reads its rows, not its columns.
+    return [cluster_silhouette(next(dense_sums) if one_hot.shape[1] <= SPARSE_ABOVE_CLUSTERS
+                               else (one_hot.T @ distances).T, one_hot)
+            for one_hot in one_hots]
 
 
 def one_hot_clusters(labels: np.ndarray) -> csr_matrix:
@@ -193,8 +188,8 @@ def cluster_silhouette(sums: np.ndarray, one_hot: csr_matrix) -> float | None:
     """The mean silhouette from each customer's distance sums to each cluster."""
     if one_hot.shape[1] < 2:
         return None
-    kept = np.diff(one_hot.indptr) > 0
-    members = one_hot.indices[one_hot.indptr[:-1][kept]]
+    kept = one_hot.getnnz(axis=1) > 0
+    members = one_hot[kept].indices
     sizes = np.bincount(members, minlength=one_hot.shape[1])
     sums = sums[kept]
     own = sums[np.arange(len(members)), members]
