@@ -20,7 +20,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 # As profiles.yml sets it (INSIDERS_DUCKDB_MEMORY_LIMIT).
-MEMORY_LIMIT = os.environ.get("INSIDERS_DUCKDB_MEMORY_LIMIT", "4GB")
+MEMORY_LIMIT = os.environ.get("INSIDERS_DUCKDB_MEMORY_LIMIT", "3GB")
 FLOOR_TYPES = {"InvoiceNo": "VARCHAR", "StockCode": "VARCHAR", "Description": "VARCHAR", "Quantity": "INTEGER",
                "InvoiceDate": "TIMESTAMP", "UnitPrice": "DECIMAL(18, 3)", "CustomerID": "DOUBLE",
                "Country": "VARCHAR"}

@@ -68,9 +68,8 @@ def model(dbt, session):
     dates = read_frame(dbt.ref("int_membership_refresh_dates"))
     cutoff = dates[dates["is_validation_cutoff"]]["refresh_date"].iloc[0]
     replay_dates = sorted(dates[dates["is_monthly_refresh"] & (dates["refresh_date"] < cutoff)]["refresh_date"]) + [cutoff]
-    at_dates = read_frame(dbt.ref("int_customers_at_refreshes").order("refresh_date, customer_id"))
     membership = replay(
-        replay_dates, customers_by_date(at_dates),
+        replay_dates, customers_by_date(dbt.ref("int_customers_at_refreshes")),
         entry_rule(choice, settings, max_share, max_return_share, random_state, sample_size,
                    dbt.config.get("min_customers")),
         exit_rules(membership_settings["exit"], max_return_share),

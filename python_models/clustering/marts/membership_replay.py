@@ -9,7 +9,6 @@ def model(dbt, session):
     dates = read_frame(dbt.ref("int_membership_refresh_dates"))
     program = dates[dates["is_monthly_refresh"] | dates["is_current"]]["refresh_date"].sort_values().tolist()
     current = dates[dates["is_current"]]["refresh_date"].iloc[0]
-    customers = read_frame(dbt.ref("int_customers_at_refreshes").order("refresh_date, customer_id"))
     clusters = read_frame(dbt.ref("customer_clusters"))
     choice = read_frame(dbt.ref("model_selection")).set_index("model_id").loc[clusters["model_id"].iloc[0]]
     qualifies_at = entry_rule(
@@ -18,6 +17,6 @@ def model(dbt, session):
         dbt.config.get("min_customers"), current, clusters.loc[clusters["is_insider"], "customer_id"],
     )
     membership = dbt.config.get("membership")
-    return replay(program, customers_by_date(customers), qualifies_at,
+    return replay(program, customers_by_date(dbt.ref("int_customers_at_refreshes")), qualifies_at,
                   exit_rules(membership["exit"], dbt.config.get("insiders_max_return_share")),
                   membership["max_member_share"])
