@@ -5,9 +5,17 @@ call it without dbt. Random states are always explicit.
 """
 
 import contextlib
+import os
 import sys
 import warnings
 from itertools import combinations
+
+# dbt runs two models at once on two cores, each in a thread of its own:
+# OpenMP threads on top of that oversubscribe the cores, and K-Means then runs
+# many times slower. threadpool_limits below sets OpenMP's limit for the
+# calling thread only; the environment sets it for every thread, when
+# scikit-learn loads OpenMP (below, the first time in the process).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import pandas as pd
@@ -33,8 +41,7 @@ def read_frame(relation) -> pd.DataFrame:
     return table.cast(schema).to_pandas(date_as_object=False)
 
 
-# dbt runs two models at once on two cores: BLAS and OpenMP threads on top of
-# that oversubscribe the cores, and K-Means then runs 50 times slower.
+# BLAS's limit holds for every thread; OpenMP's for this one (see OMP_NUM_THREADS above).
 threadpool_limits(limits=1)
 
 ALGORITHMS = ("kmeans", "gmm", "hierarchical", "dbscan")

@@ -1,5 +1,10 @@
 """The plain functions behind the clustering models, without dbt."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -153,3 +158,18 @@ def test_silhouettes_keep_the_order_of_the_labellings(blobs):
                   for k in (3, clustering.SPARSE_ABOVE_CLUSTERS + 5, 2, clustering.SPARSE_ABOVE_CLUSTERS + 1)]
     expected = [silhouette_score(data, labels) for labels in labellings]
     assert clustering.silhouettes(pairwise_distances(data), labellings) == pytest.approx(expected, abs=1e-12)
+
+
+def test_every_thread_fits_on_one_openmp_thread():
+    """dbt runs Python models in two threads: scikit-learn's OpenMP must use one thread in each, not only in
+    the thread that imported insiders.clustering (K-Means oversubscribed the cores from the other)."""
+    check = ("import threading, insiders.clustering\n"
+             "from sklearn.utils._openmp_helpers import _openmp_effective_n_threads as threads\n"
+             "seen = []\n"
+             "worker = threading.Thread(target=lambda: seen.append(threads()))\n"
+             "worker.start(); worker.join()\n"
+             "print(threads(), seen[0])\n")
+    environment = {name: value for name, value in os.environ.items() if name != "OMP_NUM_THREADS"}
+    shown = subprocess.run([sys.executable, "-c", check], env=environment, cwd=Path(clustering.__file__).parents[1],
+                           capture_output=True, text=True, check=True)
+    assert shown.stdout.split() == ["1", "1"]
