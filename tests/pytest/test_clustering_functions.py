@@ -173,3 +173,15 @@ def test_every_thread_fits_on_one_openmp_thread():
     shown = subprocess.run([sys.executable, "-c", check], env=environment, cwd=Path(clustering.__file__).parents[1],
                            capture_output=True, text=True, check=True)
     assert shown.stdout.split() == ["1", "1"]
+
+
+def test_leaf_hamming_distances_are_scipys_bit_for_bit():
+    from scipy.spatial.distance import cdist
+    from sklearn.ensemble import RandomForestRegressor
+
+    data, _ = make_blobs(n_samples=400, centers=4, n_features=3, random_state=3)
+    forest_leaves = RandomForestRegressor(n_estimators=30, min_samples_leaf=5, random_state=0).fit(
+        data[:, :2], data[:, 2]).apply(data[:, :2])
+    random_leaves = np.random.default_rng(0).integers(0, 7, size=(200, 13))
+    for leaves in (forest_leaves, random_leaves):
+        assert np.array_equal(clustering.leaf_hamming_distances(leaves), cdist(leaves, leaves, "hamming"))
