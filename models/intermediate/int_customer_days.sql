@@ -1,6 +1,7 @@
 {#
   What each identified customer bought and returned each day: the small
-  table that the membership replay's features and revenue windows read
+  table that the customer features at each date (their sums), the
+  membership's revenue windows and the dashboard's monthly figures read
   instead of the invoice lines.
 #}
 with ledger_lines as (
@@ -24,6 +25,9 @@ final as (
         count(distinct case when disposition = 'sale' then invoice_no end)
             as invoices,
         sum(case when disposition = 'sale' then 1 else 0 end) as purchase_lines,
+        cast(sum(
+            case when disposition = 'sale' then quantity else 0 end
+        ) as bigint) as items,
         cast(-sum(
             case when disposition = 'return' then quantity else 0 end
         ) as bigint) as returned_items

@@ -19,6 +19,13 @@ with ledger_lines as (
 
 ),
 
+-- The sums per customer and day (sales and returns).
+daily_lines as (
+
+    select * from {{ ref('int_customer_days') }}
+
+),
+
 as_of_dates as (
 
     select refresh_date as as_of_date
@@ -32,43 +39,19 @@ rfm_segments as (
 
 ),
 
--- Only the columns used: DuckDB materializes a CTE read more than once, and
--- carrying the descriptions made it two thirds of the customer base's time.
-kept_lines as (
+-- The sale lines, only the columns of the distinct counts: the lines are
+-- read once, as they stream into the group-by below.
+sale_lines as (
 
     select
         customer_id,
         invoice_no,
         stock_code,
-        disposition,
-        invoice_date,
-        quantity,
-        line_revenue
+        invoice_date
     from ledger_lines
     where
-        disposition in ('sale', 'return')
+        disposition = 'sale'
         and customer_id is not null
-
-),
-
-daily_lines as (
-
-    select
-        customer_id,
-        invoice_date,
-        sum(
-            case when disposition = 'sale' then line_revenue else 0 end
-        ) as gross_revenue,
-        -sum(
-            case when disposition = 'return' then line_revenue else 0 end
-        ) as returned_revenue,
-        sum(case when disposition = 'sale' then 1 else 0 end)
-            as purchase_lines,
-        sum(case when disposition = 'sale' then quantity else 0 end) as items,
-        -sum(case when disposition = 'return' then quantity else 0 end)
-            as returned_items
-    from kept_lines
-    group by customer_id, invoice_date
 
 ),
 
@@ -79,8 +62,7 @@ invoice_products as (
         invoice_no,
         stock_code,
         min(invoice_date) as first_bought_on
-    from kept_lines
-    where disposition = 'sale'
+    from sale_lines
     group by customer_id, invoice_no, stock_code
 
 ),
@@ -144,7 +126,13 @@ first_products as (
 customer_days as (
 
     select
-        daily_lines.*,
+        daily_lines.customer_id,
+        daily_lines.invoice_date,
+        daily_lines.gross_revenue,
+        daily_lines.returned_revenue,
+        daily_lines.purchase_lines,
+        daily_lines.items,
+        daily_lines.returned_items,
         coalesce(first_invoices.invoices, 0) as new_invoices,
         coalesce(first_products.products, 0) as new_products,
         coalesce(first_invoice_products.invoice_products, 0)
