@@ -1,7 +1,7 @@
 {#
   What each identified customer bought and returned each day: the small
   table that the customer features at each date (their sums), the
-  membership's revenue windows and the dashboard's monthly figures read
+  membership's revenue windows and figures at each refresh read
   instead of the invoice lines.
 #}
 with ledger_lines as (
