@@ -80,7 +80,8 @@ def embed(space: str, scaled: pd.DataFrame, target: np.ndarray, random_state: in
         forest = RandomForestRegressor(n_estimators=100, min_samples_leaf=5, random_state=random_state, n_jobs=1)
         leaves = forest.fit(predictors, target).apply(predictors)
         # Many customers share every leaf: spectral initialisation fails there.
-        return umap_layout(leaves, "hamming", random_state, init="random", distances=leaf_hamming_distances(leaves))
+        return umap_layout(leaves, "hamming", random_state, init="random",
+                           distance_matrix=leaf_hamming_distances(leaves))
     if space == "tsne":
         return TSNE(n_components=2, init="pca", perplexity=30, max_iter=500, random_state=random_state).fit_transform(data)
     if space == "umap":
@@ -106,16 +107,18 @@ def embed_each(spaces: list[str], scaled: pd.DataFrame, target: np.ndarray, rand
 
 
 def umap_layout(data: np.ndarray, metric: str, random_state: int, neighbours: int = 15,
-                init: str = "spectral", distances: np.ndarray | None = None) -> np.ndarray:
-    """UMAP on neighbours found by scikit-learn (in distances, the metric's
-    matrix between data's rows, when given): pynndescent's index would spend
-    over a minute compiling in every new process."""
+                init: str = "spectral", distance_matrix: np.ndarray | None = None) -> np.ndarray:
+    """UMAP on neighbours found by scikit-learn (in distance_matrix, the
+    metric's distances between data's rows, when given): pynndescent's index
+    would spend over a minute compiling in every new process."""
     import umap  # Imported here: loading numba costs seconds that other spaces need not pay.
 
     cache_umap_compilation()
-    search = NearestNeighbors(n_neighbors=neighbours, metric=metric if distances is None else "precomputed")
-    matrix = data if distances is None else distances
-    distances, indices = search.fit(matrix).kneighbors(matrix)
+    if distance_matrix is None:
+        distances, indices = NearestNeighbors(n_neighbors=neighbours, metric=metric).fit(data).kneighbors(data)
+    else:
+        search = NearestNeighbors(n_neighbors=neighbours, metric="precomputed").fit(distance_matrix)
+        distances, indices = search.kneighbors(distance_matrix)
     reducer = umap.UMAP(n_neighbors=neighbours, metric=metric, precomputed_knn=(indices, distances),
                         init=init, random_state=random_state)
     with warnings.catch_warnings():
