@@ -106,7 +106,8 @@ def test_text_passes():
         ("a.csv", HEADER.encode("utf-16"), "Raw file a.csv holds NUL bytes in its first 4 KiB: it is UTF-16"),
         ("a.csv", b"Invoice\x07No", "Raw file a.csv holds control bytes (byte 0x07 at offset 7) in its first 4 KiB"),
         ("a.csv", b"x" * 5000 + b"\x00", None),  # past the first 4 KiB: not looked at
-        # A gzipped file is checked in what it holds.
+        # A gzipped file is checked in what it holds (mtime=0: gzip stamps the time, and each xdist
+        # worker must collect the same parameters).
         ("a.csv.gz", gzip.compress(HEADER.encode("utf-16"), mtime=0), "Raw file a.csv.gz holds NUL bytes"),
         ("a.csv.gz", gzip.compress(b"ab\x1bc", mtime=0), "(byte 0x1B at offset 2)"),
     ],
