@@ -4,7 +4,18 @@ other customers'? A bootstrap interval and a permutation test, through scipy."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy import stats
+
+CONFIDENCE_LEVEL = 0.95
+
+
+def revenue_by_group(customers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The Insiders' gross revenues and the other customers', in the frame's order: the resamples, and so
+    the interval, depend on the order of the rows (the models read the customers in customer_id order)."""
+    is_insider = customers["is_insider"].fillna(False).astype(bool)
+    return (customers.loc[is_insider, "gross_revenue"].to_numpy(float),
+            customers.loc[~is_insider, "gross_revenue"].to_numpy(float))
 
 
 def mean_difference(first: np.ndarray, second: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -20,8 +31,16 @@ def bootstrap_difference(insiders: np.ndarray, others: np.ndarray, resamples: in
     on its own. batch=1 draws one resample at a time (Insiders, then others), so
     the same seed gives the same resamples as a plain loop over rng.choice."""
     return stats.bootstrap((insiders, others), mean_difference, n_resamples=resamples, batch=1,
-                           method="percentile", confidence_level=0.95, vectorized=True,
+                           method="percentile", confidence_level=CONFIDENCE_LEVEL, vectorized=True,
                            rng=np.random.default_rng(seed))
+
+
+def percentile_interval(distribution: np.ndarray) -> tuple[float, float]:
+    """The percentile interval of a stored bootstrap distribution, computed as
+    scipy's bootstrap computes it from the same resamples."""
+    alpha = (1 - CONFIDENCE_LEVEL) / 2
+    low, high = stats.quantile(distribution, np.array([alpha, 1 - alpha]))
+    return float(low), float(high)
 
 
 def permutation_p_value(insiders: np.ndarray, others: np.ndarray, permutations: int, seed: int) -> float:

@@ -15,7 +15,8 @@ from planted_customers import write_planted_file
 
 MARTS = ["cluster_profiles", "customer_embedding_points", "customers", "insiders_feature_comparison",
          "insiders_hypotheses", "insiders_membership_changes", "insiders_revenue_difference",
-         "insiders_revenue_difference_bootstrap", "insiders_revenue_forecast", "insiders_rules", "insiders_summary",
+         "insiders_revenue_difference_bootstrap", "insiders_revenue_forecast", "insiders_revenue_permutation_test",
+         "insiders_rules", "insiders_summary",
          "insiders_validation", "invoice_lines", "ledger_reconciliation", "membership_refreshes",
          "membership_replay", "model_selection", "model_selection_seed_comparison", "monthly_revenue",
          "rejected_invoice_lines", "rejection_reasons"]

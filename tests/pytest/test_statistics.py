@@ -2,9 +2,10 @@
 the report used before (same seed, same resamples, drawn in the same order)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from insiders.statistics import bootstrap_difference, permutation_p_value
+from insiders.statistics import bootstrap_difference, percentile_interval, permutation_p_value, revenue_by_group
 
 RESAMPLES, SEED = 500, 42
 
@@ -35,6 +36,9 @@ def test_scipy_equals_the_plain_loops(shift):
     np.testing.assert_allclose(result.bootstrap_distribution, differences, rtol=1e-12)
     assert result.confidence_interval.low == pytest.approx(low, rel=1e-12)
     assert result.confidence_interval.high == pytest.approx(high, rel=1e-12)
+    # insiders_revenue_difference takes the interval from the stored distribution: scipy's own numbers.
+    assert percentile_interval(result.bootstrap_distribution) == (result.confidence_interval.low,
+                                                                  result.confidence_interval.high)
     assert permutation_p_value(insiders, others, RESAMPLES, SEED) == pytest.approx(loop_p_value(insiders, others))
 
 
@@ -43,3 +47,10 @@ def test_p_value_is_two_sided_and_smallest_when_no_shuffle_reaches_it():
     low, high = rng.normal(0, 1, 100), rng.normal(5, 1, 100)
     assert permutation_p_value(high, low, RESAMPLES, SEED) == permutation_p_value(low, high, RESAMPLES, SEED)
     assert permutation_p_value(high, low, RESAMPLES, SEED) == pytest.approx(1 / (RESAMPLES + 1))
+
+
+def test_customers_split_in_their_order_and_unflagged_ones_are_others():
+    customers = pd.DataFrame({"is_insider": [True, None, False, True], "gross_revenue": [5.0, 1.0, 2.0, 3.0]})
+    insiders, others = revenue_by_group(customers)
+    assert insiders.tolist() == [5.0, 3.0]
+    assert others.tolist() == [1.0, 2.0]
