@@ -7,12 +7,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from insiders.clustering import read_frame
+
 CONFIDENCE_LEVEL = 0.95
 
 
+def read_customers(customers) -> pd.DataFrame:
+    """What question 8's models read of the customers mart (a DuckDB relation), in customer_id order: the
+    resamples, and so the interval and the p-value, depend on the order of the rows, and the mart's stored
+    order changes from build to build."""
+    return read_frame(customers.select("customer_id, as_of_date, is_insider, gross_revenue").order("customer_id"))
+
+
 def revenue_by_group(customers: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The Insiders' gross revenues and the other customers', in the frame's order: the resamples, and so
-    the interval, depend on the order of the rows (the models read the customers in customer_id order)."""
+    """The Insiders' gross revenues and the other customers', in the frame's order."""
     is_insider = customers["is_insider"].fillna(False).astype(bool)
     return (customers.loc[is_insider, "gross_revenue"].to_numpy(float),
             customers.loc[~is_insider, "gross_revenue"].to_numpy(float))

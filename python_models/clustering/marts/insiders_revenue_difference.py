@@ -7,13 +7,12 @@ resamples one at a time, tens of seconds at 100 times the data."""
 
 import pandas as pd
 from insiders.clustering import read_frame
-from insiders.statistics import percentile_interval, revenue_by_group
+from insiders.statistics import percentile_interval, read_customers, revenue_by_group
 
 
 def model(dbt, session):
-    # In customer order, as the statistics read them: the means add up in the same order.
-    customers = read_frame(dbt.ref("customers").select("customer_id, as_of_date, is_insider, gross_revenue")
-                           .order("customer_id"))
+    # As the statistics read them: the means add up in the same order.
+    customers = read_customers(dbt.ref("customers"))
     insiders, others = revenue_by_group(customers)
     distribution = read_frame(dbt.ref("insiders_revenue_difference_bootstrap").select("difference"))["difference"]
     low, high = percentile_interval(distribution.to_numpy(float))

@@ -3,15 +3,13 @@ come from labelling customers at random? One row; insiders_revenue_difference
 reports its p-value."""
 
 import pandas as pd
-from insiders.clustering import read_frame
-from insiders.statistics import permutation_p_value, revenue_by_group
+from insiders.statistics import permutation_p_value, read_customers, revenue_by_group
 
 
 def model(dbt, session):
     permutations = int(dbt.config.get("resamples"))
     seed = int(dbt.config.get("random_state"))
-    customers = read_frame(dbt.ref("customers").select("customer_id, as_of_date, is_insider, gross_revenue")
-                           .order("customer_id"))
+    customers = read_customers(dbt.ref("customers"))
     insiders, others = revenue_by_group(customers)
     return pd.DataFrame({
         "as_of_date": [customers["as_of_date"].max()],
